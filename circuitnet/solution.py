@@ -1,0 +1,54 @@
+"""The result of a DC solve, shared by every solver."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Solution:
+    """DC operating points of one circuit for a batch of conditions.
+
+    nodes: node names (lower case, ground excluded), the column order of `voltages`.
+    voltages: node voltages in volts, shape (batch, len(nodes)).
+    currents: element name -> current in amperes, shape (batch,), SPICE's sign: for a
+        resistor or diode from its first pin to its second (anode to cathode); for a
+        voltage source, current source or VCVS output, from n+ through the element to n-.
+    solver: "cd", "qp" or "spice".
+    sweeps: coordinate-descent sweeps used (the largest over the batch; 0 for others).
+    residual: KKT residual in amperes: the largest current imbalance at a node (KCL),
+        including diode currents of the wrong sign.
+    diode_violation: largest violation of an ideal diode's law v_anode - v_cathode <= vf, volts.
+    seconds: wall-clock time of the solve.
+    info: solver-specific diagnostics (e.g. number of examples that needed a fallback).
+    """
+
+    nodes: list[str]
+    voltages: np.ndarray
+    currents: dict[str, np.ndarray]
+    solver: str
+    sweeps: int = 0
+    residual: float = 0.0
+    diode_violation: float = 0.0
+    seconds: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    @property
+    def batch(self) -> int:
+        """Number of operating points."""
+        return self.voltages.shape[0]
+
+    def voltage(self, node: str) -> np.ndarray:
+        """Voltage of one node (volts), shape (batch,); ground gives zeros."""
+        node = node.lower()
+        if node in ("0", "gnd"):
+            return np.zeros(self.batch, dtype=self.voltages.dtype)
+        try:
+            return self.voltages[:, self.nodes.index(node)]
+        except ValueError:
+            raise KeyError(f"no node named {node!r}") from None
+
+    def current(self, element: str) -> np.ndarray:
+        """Current of one element (amperes), shape (batch,)."""
+        return self.currents[element.lower()]

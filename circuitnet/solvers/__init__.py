@@ -1,0 +1,41 @@
+"""`solve`: one interface over the three solvers (cd, qp, spice)."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from ..circuit import Circuit
+from ..conditions import Clamp, Inputs, Nudge, make_conditions
+from ..errors import CircuitValidationError
+from ..solution import Solution
+
+#: solver name -> module inside circuitnet.solvers exposing solve_conditions(circuit, conditions, options).
+SOLVERS = {"cd": "coordinate_descent", "qp": "qp", "spice": "spice"}
+
+DEFAULT_TOL = 1e-9
+
+
+def solve(circuit: Circuit, inputs: Inputs = None, *, solver: str = "cd", tol: float = DEFAULT_TOL,
+          max_sweeps: int = 100_000, warm_start: np.ndarray | None = None,
+          nudge: Nudge | None = None, clamp: Clamp | None = None,
+          dtype: type = np.float64) -> Solution:
+    """DC steady state of `circuit` for a batch of conditions.
+
+    inputs: see `circuitnet.conditions.make_conditions` (a dict of source values, or an
+        array (batch, n_features) for the `*@ input` sources).
+    solver: "cd" (exact coordinate descent, the fast one), "qp" (cvxpy reference) or
+        "spice" (ngspice through PySpice).
+    tol: convergence tolerance in volts, relative to the largest source voltage (at least 1 V).
+    max_sweeps: the cd solver raises ConvergenceError after this many sweeps.
+    warm_start: node voltages (batch, n_nodes) to start from (cd only).
+    nudge, clamp: training's extra conditions on output nodes.
+    dtype: np.float64 (default) or np.float32 for the cd solver's arrays.
+    Returns a Solution; raises CircuitError subclasses on bad circuits or no convergence.
+    """
+    if solver not in SOLVERS:
+        raise CircuitValidationError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    conditions = make_conditions(circuit, inputs, nudge=nudge, clamp=clamp)
+    module = importlib.import_module(f".{SOLVERS[solver]}", __name__)
+    return module.solve_conditions(circuit, conditions, tol=tol, max_sweeps=max_sweeps,
+                                   warm_start=warm_start, dtype=dtype)
