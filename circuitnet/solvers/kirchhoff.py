@@ -1,0 +1,83 @@
+"""Kirchhoff checks shared by the reference solvers (qp, spice): diode law, currents, KKT residual.
+
+Everything here is written from the element declarations, never from compiled arrays, so
+the reference solvers stay independent of the `cd` solver's array builder.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..circuit import GROUND, Circuit
+from ..conditions import Conditions
+from ..elements import DiodeModel
+from ..solution import Solution
+
+BOLTZMANN = 1.380649e-23  # J/K (exact, SI 2019)
+CHARGE = 1.602176634e-19  # C (exact, SI 2019)
+TEMPERATURE = 300.15  # K: ngspice's default temperature, 27 C
+#: the thermal voltage k*T/q at 27 C, volts (about 0.025864186 V).
+THERMAL_VOLTAGE = BOLTZMANN * TEMPERATURE / CHARGE
+#: ngspice's default GMIN: a conductance in parallel with every diode junction, siemens.
+GMIN = 1e-12
+
+
+def emission_voltage(model: DiodeModel) -> float:
+    """N * VT of a Shockley model, volts."""
+    return model.param("n") * THERMAL_VOLTAGE
+
+
+def shockley_current(model: DiodeModel, vj: np.ndarray) -> np.ndarray:
+    """Junction current IS*(exp(vj/(N*VT)) - 1) + GMIN*vj in amperes, vj in volts (any shape)."""
+    vj = np.asarray(vj, dtype=float)
+    return model.param("is") * np.expm1(vj / emission_voltage(model)) + GMIN * vj
+
+
+def kcl_imbalance(circuit: Circuit, solution: Solution, conditions: Conditions) -> np.ndarray:
+    """Net current leaving each node through all elements (and the nudge), amperes.
+
+    Returns shape (batch, len(solution.nodes)); clamped nodes are set to zero (a clamp
+    supplies whatever current it needs). Every element's current flows from its first
+    pin to its second (SPICE's sign), so it leaves nodes[0] and enters nodes[1].
+    """
+    index = {node: k for k, node in enumerate(solution.nodes)}
+    imbalance = np.zeros((solution.batch, len(solution.nodes)))
+    for element in circuit.elements.values():
+        current = solution.currents[element.name]
+        a, b = element.nodes[:2]
+        if a != GROUND:
+            imbalance[:, index[a]] += current
+        if b != GROUND:
+            imbalance[:, index[b]] -= current
+    nudge = conditions.nudge
+    if nudge is not None:
+        targets = np.atleast_2d(nudge.targets)
+        for k, node in enumerate(nudge.nodes):
+            imbalance[:, index[node]] += nudge.beta * (solution.voltage(node) - targets[:, k])
+    if conditions.clamp is not None:
+        imbalance[:, [index[n] for n in conditions.clamp.nodes]] = 0.0
+    return imbalance
+
+
+def kkt_residual(circuit: Circuit, solution: Solution, conditions: Conditions) -> tuple[float, float]:
+    """(residual, diode_violation) of a solution, as documented on `Solution`.
+
+    residual: largest KCL imbalance at a node (amperes), or largest negative ideal-diode
+    current, whichever is larger. diode_violation: largest v_anode - v_cathode - vf over
+    ideal diodes (volts, 0 when none is violated).
+    """
+    residual = float(np.max(np.abs(kcl_imbalance(circuit, solution, conditions)), initial=0.0))
+    violation = 0.0
+    for diode in circuit.of_kind("D"):
+        model = circuit.models[diode.model]
+        if not model.ideal:
+            continue
+        drop = solution.voltage(diode.nodes[0]) - solution.voltage(diode.nodes[1])
+        violation = max(violation, float(np.max(drop - model.vf, initial=0.0)))
+        residual = max(residual, float(np.max(-solution.currents[diode.name], initial=0.0)))
+    return residual, violation
+
+
+def resistor_currents(circuit: Circuit, solution: Solution) -> dict[str, np.ndarray]:
+    """Current g*(v_n1 - v_n2) of every resistor, amperes, shape (batch,) each."""
+    return {r.name: (solution.voltage(r.nodes[0]) - solution.voltage(r.nodes[1])) / r.value
+            for r in circuit.of_kind("R")}
