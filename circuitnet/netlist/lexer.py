@@ -1,0 +1,94 @@
+"""Netlist text -> logical cards.
+
+A card is one SPICE statement: its `+` continuation lines joined, comments removed and
+the text folded to lower case. The title (line 1) keeps its case. Lines that start with
+`*@` are circuitnet directives: comments to ngspice, cards to circuitnet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import Location, NetlistSyntaxError
+
+
+@dataclass(slots=True)
+class Card:
+    """One logical card.
+
+    text: lower-case text, comments stripped, continuations joined by a space; for a
+        directive, the text after `*@`.
+    location: file, line of the card's first line, and the card's original text.
+    directive: the card is a `*@` directive.
+    """
+
+    text: str
+    location: Location
+    directive: bool = False
+
+
+def strip_inline_comment(line: str) -> str:
+    """Remove a `;` comment, or a `$` comment (a dollar followed by a blank or the line end)."""
+    cut = line.find(";")
+    if cut < 0:
+        cut = len(line)
+    start = 0
+    while True:
+        dollar = line.find("$", start, cut)
+        if dollar < 0:
+            break
+        if dollar + 1 == len(line) or line[dollar + 1] in " \t":
+            cut = dollar
+            break
+        start = dollar + 1
+    return line[:cut].rstrip()
+
+
+def lex(text: str, filename: str = "<string>") -> tuple[str, list[Card]]:
+    """Split netlist text into its title and its cards.
+
+    Args:
+        text: the whole netlist.
+        filename: the name used in every Location.
+
+    Returns:
+        (title, cards): the first line, stripped, in its original case; then the cards in
+        file order. Comment lines (`*`), blank lines and inline comments are dropped; a
+        `+` line continues the last card that is not a comment (as in ngspice, `*@`
+        directives are comments there).
+
+    Raises:
+        NetlistSyntaxError: a continuation line with no card before it.
+    """
+    lines = text.splitlines()
+    if not lines:
+        return "", []
+    title = lines[0].lstrip("\ufeff").strip()
+    cards: list[Card] = []
+    last: Card | None = None
+    for number, raw in enumerate(lines[1:], start=2):
+        line = raw.strip()
+        if not line:
+            continue
+        if ";" in line or "$" in line:
+            line = strip_inline_comment(line)
+            if not line:
+                continue
+        first = line[0]
+        if first == "*":
+            if line.startswith("*@"):
+                body = line[2:].strip()
+                cards.append(Card(body.lower(), Location(filename, number, line), True))
+            continue
+        if first == "+":
+            if last is None:
+                raise NetlistSyntaxError(
+                    "continuation line ('+') with no card before it to continue",
+                    Location(filename, number, line))
+            more = line[1:].strip()
+            last.text = f"{last.text} {more.lower()}"
+            old = last.location
+            last.location = Location(old.file, old.line, f"{old.card} {more}")
+            continue
+        last = Card(line.lower(), Location(filename, number, line))
+        cards.append(last)
+    return title, cards

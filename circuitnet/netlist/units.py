@@ -1,0 +1,57 @@
+"""SPICE numbers: scale suffixes in, exactly-round-tripping text out.
+
+ngspice reads `4.7k`, `1meg`, `10mA`, `1kohm`: a number, then an optional scale suffix
+(case-insensitive), then any letters, which are ignored (they name the unit).
+"""
+from __future__ import annotations
+
+import math
+import re
+
+#: scale suffix -> power of ten; "meg" and "mil" are checked before "m" (milli).
+_DECADES = {"t": 12, "g": 9, "k": 3, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15}
+_MIL = 25.4e-6
+
+_NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(?:e([+-]?\d+))?([a-z]*)", re.IGNORECASE)
+
+
+def parse_value(text: str) -> float:
+    """Read a SPICE number with ngspice's scale-suffix rules.
+
+    Args:
+        text: e.g. "4.7k", "1meg", "1m" (milli), "25mil", "10V", "-2.5e3k", ".5".
+
+    Returns:
+        The value as a float. Powers of ten are applied in decimal, so "0.1m" gives the
+        same float as "1e-4".
+
+    Raises:
+        ValueError: `text` is not a number.
+    """
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a number: {text!r}")
+    mantissa, exponent, letters = match.groups()
+    if not letters and exponent is None:
+        return float(mantissa)
+    shift = int(exponent) if exponent else 0
+    letters = letters.lower()
+    if letters.startswith("meg"):
+        shift += 6
+    elif letters.startswith("mil"):
+        return float(f"{mantissa}e{shift}") * _MIL
+    elif letters:
+        shift += _DECADES.get(letters[0], 0)
+    return float(f"{mantissa}e{shift}")
+
+
+def format_value(x: float) -> str:
+    """Write a float so that both `parse_value` and ngspice read it back exactly.
+
+    Raises:
+        ValueError: `x` is infinite or NaN (SPICE has no spelling for those).
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"cannot write the non-finite value {x!r} in a netlist")
+    return repr(x)

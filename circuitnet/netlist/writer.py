@@ -1,0 +1,144 @@
+"""Circuit -> flat netlist text that `ngspice -b` runs unchanged and `parse_netlist` reads
+back to an equal Circuit.
+
+Values are written with `repr`, so they read back bit-identically. circuitnet's metadata
+goes into `*@` directive lines, which ngspice reads as comments.
+
+An ideal diode has no SPICE counterpart. A model declared ideal without `.model`
+parameters of its own is written as a near-ideal ngspice diode (`ideal_spice_params`):
+for vf = 0, IS=1e-15 A and N=0.001, whose forward drop is about 0.7 mV at 1 mA (and
+0.06 mV more per decade of current); for vf > 1 mV, IS and N are chosen so that the drop
+is exactly vf at 1 mA, with a slope of vf*ln(10)/ln(1 mA/1e-20 A), about 6 % of vf per
+decade of current (ngspice stops honouring IS below about 1e-25 A, which bounds how
+sharp the knee can be made). The directive line `*@ ideal NAME vf=... approx` tells
+circuitnet to read the model back as ideal and to drop those stand-in parameters.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from ..circuit import Bounds, Circuit
+from ..elements import DiodeModel, Element
+from ..errors import CircuitValidationError
+from .units import format_value
+
+#: ngspice's thermal voltage kT/q at its default temperature, 27 C (volts).
+THERMAL_VOLTAGE = 1.380649e-23 * 300.15 / 1.602176634e-19
+#: the current at which the stand-in for an ideal diode drops exactly vf (amperes).
+REFERENCE_CURRENT = 1e-3
+_IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-3, 1e-20
+
+_NAME = re.compile(r"[^\s=(),{}';$]+")
+_DEFAULT_TRAINABLE = Circuit().trainable
+
+
+def ideal_spice_params(vf: float) -> dict[str, float]:
+    """ngspice diode parameters that stand in for an ideal diode with forward voltage `vf`.
+
+    Returns:
+        {"is": amperes, "n": emission coefficient}; see the module docstring for the
+        forward-drop error this costs (`spice_forward_drop` computes it).
+
+    Raises:
+        CircuitValidationError: vf < 0, which a SPICE diode cannot approximate.
+    """
+    if not vf >= 0.0:
+        raise CircuitValidationError(f"cannot write an ideal diode with vf={vf!r} V as a SPICE "
+                                     f"diode: vf must be >= 0")
+    n = max(_N_IDEAL, vf / (THERMAL_VOLTAGE * math.log(REFERENCE_CURRENT / _IS_FLOOR)))
+    saturation = min(_IS_IDEAL, REFERENCE_CURRENT * math.exp(-vf / (n * THERMAL_VOLTAGE)))
+    return {"is": saturation, "n": n}
+
+
+def spice_forward_drop(params: dict[str, float], current: float) -> float:
+    """Forward voltage (volts) of a Shockley diode with `params` ("is", "n") at `current` amperes."""
+    n_vt = params.get("n", 1.0) * THERMAL_VOLTAGE
+    return n_vt * math.log1p(current / params.get("is", 1e-14))
+
+
+def _checked(name: str, what: str) -> str:
+    if _NAME.fullmatch(name) is None:
+        raise CircuitValidationError(f"{what} {name!r} cannot be written in a netlist: names "
+                                     f"must be non-empty, without blanks or any of =(),{{}}';$")
+    return name
+
+
+def _directive_lines(circuit: Circuit) -> list[str]:
+    lines = []
+    if circuit.inputs is not None:
+        spec = circuit.inputs
+        line = "*@ input " + " ".join(spec.sources)
+        if spec.gain != 1.0:
+            line += f" gain={format_value(spec.gain)}"
+        lines.append(line + (" mirror" if spec.mirror else ""))
+    if circuit.outputs:
+        lines.append("*@ output " + " ".join(circuit.outputs))
+    if circuit.trainable != _DEFAULT_TRAINABLE:
+        lines.append(" ".join(["*@ trainable", *circuit.trainable]))
+    if circuit.bounds != Bounds():
+        lines.append(f"*@ bounds gmin={format_value(circuit.bounds.gmin)} "
+                     f"gmax={format_value(circuit.bounds.gmax)}")
+    return lines
+
+
+def _model_lines(model: DiodeModel) -> list[str]:
+    name = _checked(model.name, "model name")
+    params = model.params
+    lines = []
+    if model.ideal:
+        approximate = not params
+        lines.append(f"*@ ideal {name} vf={format_value(model.vf)}" + (" approx" if approximate else ""))
+        if approximate:
+            params = ideal_spice_params(model.vf)
+            drop = spice_forward_drop(params, REFERENCE_CURRENT)
+            slope = params["n"] * THERMAL_VOLTAGE * math.log(10.0)
+            lines.append(f"* {name} is ideal (vf={model.vf:g} V); ngspice gets a near-ideal diode "
+                         f"whose forward drop is {drop * 1e3:.3g} mV at 1 mA, "
+                         f"{slope * 1e3:.2g} mV more per decade of current")
+    body = " ".join(f"{key}={format_value(value)}" for key, value in params.items())
+    lines.append(f".model {name} D ({body})" if body else f".model {name} D")
+    return lines
+
+
+def _element_card(element: Element) -> str:
+    kind = element.kind
+    name = element.name
+    if name[:1].upper() != kind.letter:
+        name = kind.letter.lower() + name  # ngspice knows the kind by the first letter
+    words = [_checked(name, "element name")]
+    words += [_checked(node, f"node of {element.name}") for node in element.nodes]
+    if kind.takes_model:
+        words.append(element.model)
+    else:
+        if kind.dc_keyword:
+            words.append("dc")
+        words.append(format_value(element.value))
+    return " ".join(words)
+
+
+def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
+    """Write a circuit as a flat netlist.
+
+    Args:
+        circuit: the circuit; element names should start with their SPICE letter (a name
+            that does not is written with the letter put in front, as ngspice requires).
+        analysis: the analysis card written before `.end`, or None for none.
+
+    Returns:
+        The netlist text: title, `*@` directives, `.model` cards, element cards in
+        circuit order, the analysis card, `.end`.
+
+    Raises:
+        CircuitValidationError: a name that cannot be written, an ideal diode with vf < 0.
+        ValueError: a non-finite value.
+    """
+    lines = [circuit.title.replace("\r", " ").replace("\n", " ").strip()]
+    lines += _directive_lines(circuit)
+    for model in circuit.models.values():
+        lines += _model_lines(model)
+    lines += [_element_card(element) for element in circuit.elements.values()]
+    if analysis:
+        lines.append(analysis)
+    lines.append(".end")
+    return "\n".join(lines) + "\n"
