@@ -1,0 +1,333 @@
+"""Compile a Circuit into the flat arrays the solvers work on.
+
+Node indexing: the circuit's nodes first (in `Circuit.nodes` order), then internal nodes
+(the junction side of Shockley diodes with RS > 0), then ground, last. Voltage sources,
+VCVS outputs and clamps tie nodes into *groups* that move together: within a group each
+node sits at a fixed offset from the group's voltage. A group that contains ground is
+fixed; every other group is one unknown of the coordinate descent.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .circuit import GROUND, Circuit
+from .elements import DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+from .physics import GMIN, thermal_voltage
+from .validation import UnionFind
+
+
+@dataclass
+class TieTree:
+    """Voltage sources, VCVS outputs and clamps as a forest, edges in breadth-first order.
+
+    Each edge sets off[child] = off[parent] + sign * value, where value is the edge's
+    source voltage (volts). kinds: 0 voltage source, 1 VCVS, 2 clamp; index: position in
+    that kind's table. levels: edge slices of equal depth, root side first.
+    """
+
+    parent: np.ndarray
+    child: np.ndarray
+    sign: np.ndarray
+    kind: np.ndarray
+    index: np.ndarray
+    levels: list[slice]
+
+
+@dataclass
+class CompiledCircuit:
+    """Solver-ready arrays of a circuit (see the module docstring for node indexing).
+
+    Resistors (circuit's first, then RS and GMIN resistors of Shockley diodes):
+      res_a, res_b (n_res,) node indices; conductance (n_res,) siemens; res_names.
+    Ideal diodes: ideal_a, ideal_c (anode, cathode), ideal_vf (volts), ideal_names.
+    Shockley junctions: shock_a, shock_c, shock_is (amperes), shock_nvt (N*VT volts), shock_names.
+    Sources: vsrc_names; isrc_names, isrc_pos, isrc_neg; vcvs_names, vcvs_pos, vcvs_neg,
+      vcvs_cpos, vcvs_cneg, vcvs_gain; clamp_nodes (node indices of clamped nodes).
+    Groups: group_of (n_all,) group index or -1 (fixed); grp_ptr/grp_nodes members CSR,
+      groups in colour order; tree: the TieTree giving node offsets.
+    Adjacency CSR per node: adj_ptr, adj_node, adj_res (resistor index);
+      idio_ptr/idio_idx/idio_role (ideal diodes; role +1 anode, -1 cathode), same for sdio_.
+    pair_diodes: ideal diodes whose two terminals are in different free groups.
+    """
+
+    circuit: Circuit
+    node_names: list[str]
+    n_user: int
+    res_a: np.ndarray
+    res_b: np.ndarray
+    conductance: np.ndarray
+    res_names: list[str]
+    ideal_a: np.ndarray
+    ideal_c: np.ndarray
+    ideal_vf: np.ndarray
+    ideal_names: list[str]
+    shock_a: np.ndarray
+    shock_c: np.ndarray
+    shock_is: np.ndarray
+    shock_nvt: np.ndarray
+    shock_names: list[str]
+    vsrc_names: list[str]
+    isrc_names: list[str]
+    isrc_pos: np.ndarray
+    isrc_neg: np.ndarray
+    vcvs_names: list[str]
+    vcvs_pos: np.ndarray
+    vcvs_neg: np.ndarray
+    vcvs_cpos: np.ndarray
+    vcvs_cneg: np.ndarray
+    vcvs_gain: np.ndarray
+    clamp_nodes: np.ndarray
+    group_of: np.ndarray
+    grp_ptr: np.ndarray
+    grp_nodes: np.ndarray
+    tree: TieTree
+    adj_ptr: np.ndarray
+    adj_node: np.ndarray
+    adj_res: np.ndarray
+    idio_ptr: np.ndarray
+    idio_idx: np.ndarray
+    idio_role: np.ndarray
+    sdio_ptr: np.ndarray
+    sdio_idx: np.ndarray
+    sdio_role: np.ndarray
+    pair_diodes: np.ndarray
+    _variants: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def n_all(self) -> int:
+        """Number of nodes including internal ones and ground."""
+        return len(self.node_names)
+
+    @property
+    def ground(self) -> int:
+        """Index of the ground node (the last one)."""
+        return len(self.node_names) - 1
+
+    @property
+    def n_groups(self) -> int:
+        """Number of free groups (unknowns)."""
+        return len(self.grp_ptr) - 1
+
+    @property
+    def n_circuit_res(self) -> int:
+        """Number of the circuit's own resistors (they come first in the resistor tables)."""
+        return len(self.res_names) - sum(1 for name in self.res_names if "#" in name)
+
+    def current_circuit(self) -> Circuit:
+        """A copy of the circuit with resistances set from `conductance` (after training)."""
+        import copy
+
+        circuit = copy.deepcopy(self.circuit)
+        for name, g in zip(self.res_names[:self.n_circuit_res], self.conductance):
+            circuit.elements[name].value = 1.0 / float(g)
+        return circuit
+
+    def node_index(self, name: str) -> int:
+        """Index of a node by name ("0" or "gnd" is ground)."""
+        name = name.lower()
+        if name in (GROUND, "gnd"):
+            return self.ground
+        return self._index[name]
+
+    def with_clamped(self, nodes: tuple[str, ...]) -> "CompiledCircuit":
+        """The same circuit with `nodes` fixed by clamps (cached)."""
+        if not nodes:
+            return self
+        if nodes not in self._variants:
+            self._variants[nodes] = compile_circuit(self.circuit, clamp=nodes)
+            self._variants[nodes].conductance = self.conductance
+        return self._variants[nodes]
+
+    def __post_init__(self) -> None:
+        self._index = {name: k for k, name in enumerate(self.node_names)}
+
+    def incidence(self) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
+        """Sparse (n_all, n) matrices mapping branch currents to node inflows.
+
+        Returns (resistors, ideal diodes, Shockley junctions): column k has -1 at the
+        element's first terminal and +1 at its second, so `inflow = currents @ M.T`.
+        """
+        if "incidence" not in self._variants:
+            self._variants["incidence"] = tuple(
+                _incidence(a, b, self.n_all) for a, b in
+                ((self.res_a, self.res_b), (self.ideal_a, self.ideal_c), (self.shock_a, self.shock_c)))
+        return self._variants["incidence"]
+
+
+def _incidence(first: np.ndarray, second: np.ndarray, n_all: int) -> sp.csr_matrix:
+    n = len(first)
+    rows = np.concatenate([first, second])
+    cols = np.concatenate([np.arange(n), np.arange(n)])
+    data = np.concatenate([-np.ones(n), np.ones(n)])
+    return sp.csr_matrix((data, (rows, cols)), shape=(n_all, n))
+
+
+def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCircuit:
+    """Build the solver arrays of a validated circuit; `clamp` names nodes to hold fixed."""
+    names = circuit.nodes
+    resistors = [e for e in circuit.elements.values() if e.kind is RESISTOR]
+    diodes = [e for e in circuit.elements.values() if e.kind is DIODE]
+    ideal = [d for d in diodes if circuit.is_ideal(d)]
+    shockley = [d for d in diodes if not circuit.is_ideal(d)]
+    internal = [f"{d.name}#junction" for d in shockley if circuit.models[d.model].param("rs") > 0]
+    node_names = names + internal + [GROUND]
+    index = {name: k for k, name in enumerate(node_names)}
+    index["gnd"] = index[GROUND]
+
+    def idx(nodes) -> np.ndarray:
+        return np.array([index[n] for n in nodes], dtype=np.int64)
+
+    res_a = [index[r.nodes[0]] for r in resistors]
+    res_b = [index[r.nodes[1]] for r in resistors]
+    conductance = [1.0 / r.value for r in resistors]
+    res_names = [r.name for r in resistors]
+    shock = _shockley_tables(circuit, shockley, index, res_a, res_b, conductance, res_names)
+    sources = [e for e in circuit.elements.values() if e.kind is VOLTAGE_SOURCE]
+    vcvs = [e for e in circuit.elements.values() if e.kind is VCVS]
+    currents = [e for e in circuit.elements.values() if e.kind.letter == "I"]
+    n_all = len(node_names)
+    res_a, res_b = np.array(res_a, dtype=np.int64), np.array(res_b, dtype=np.int64)
+    ideal_a, ideal_c = idx(d.nodes[0] for d in ideal), idx(d.nodes[1] for d in ideal)
+    tie_edges = ([(index[e.nodes[0]], index[e.nodes[1]], 0, k) for k, e in enumerate(sources)]
+                 + [(index[e.nodes[0]], index[e.nodes[1]], 1, k) for k, e in enumerate(vcvs)]
+                 + [(index[n], index[GROUND], 2, k) for k, n in enumerate(clamp)])
+    tree, group_root = _tie_tree(tie_edges, n_all, index[GROUND])
+    group_of, grp_ptr, grp_nodes = _groups(group_root, index[GROUND], res_a, res_b,
+                                           np.concatenate([ideal_a, shock[0]]),
+                                           np.concatenate([ideal_c, shock[1]]))
+    pair = np.flatnonzero((group_of[ideal_a] >= 0) & (group_of[ideal_c] >= 0)
+                          & (group_of[ideal_a] != group_of[ideal_c]))
+    return CompiledCircuit(
+        circuit=circuit, node_names=node_names, n_user=len(names),
+        res_a=res_a, res_b=res_b, conductance=np.array(conductance, dtype=float), res_names=res_names,
+        ideal_a=ideal_a, ideal_c=ideal_c,
+        ideal_vf=np.array([circuit.models[d.model].vf for d in ideal], dtype=float),
+        ideal_names=[d.name for d in ideal],
+        shock_a=shock[0], shock_c=shock[1], shock_is=shock[2], shock_nvt=shock[3],
+        shock_names=[d.name for d in shockley],
+        vsrc_names=[e.name for e in sources],
+        isrc_names=[e.name for e in currents],
+        isrc_pos=idx(e.nodes[0] for e in currents), isrc_neg=idx(e.nodes[1] for e in currents),
+        vcvs_names=[e.name for e in vcvs],
+        vcvs_pos=idx(e.nodes[0] for e in vcvs), vcvs_neg=idx(e.nodes[1] for e in vcvs),
+        vcvs_cpos=idx(e.nodes[2] for e in vcvs), vcvs_cneg=idx(e.nodes[3] for e in vcvs),
+        vcvs_gain=np.array([e.value for e in vcvs], dtype=float),
+        clamp_nodes=idx(clamp),
+        group_of=group_of, grp_ptr=grp_ptr, grp_nodes=grp_nodes, tree=tree,
+        **_adjacency("adj", n_all, res_a, res_b, np.arange(len(res_a))),
+        **_diode_incidence("idio", n_all, ideal_a, ideal_c),
+        **_diode_incidence("sdio", n_all, shock[0], shock[1]),
+        pair_diodes=pair.astype(np.int64),
+    )
+
+
+def _shockley_tables(circuit, shockley, index, res_a, res_b, conductance, res_names):
+    """Junction tables of Shockley diodes; appends their RS and GMIN resistors in place."""
+    anodes, cathodes, saturation, nvt = [], [], [], []
+    vt = thermal_voltage()
+    for diode in shockley:
+        model = circuit.models[diode.model]
+        anode, cathode = index[diode.nodes[0]], index[diode.nodes[1]]
+        if model.param("rs") > 0:
+            junction = index[f"{diode.name}#junction"]
+            res_a.append(anode), res_b.append(junction)
+            conductance.append(1.0 / model.param("rs")), res_names.append(f"{diode.name}#rs")
+            anode = junction
+        res_a.append(anode), res_b.append(cathode)
+        conductance.append(GMIN), res_names.append(f"{diode.name}#gmin")
+        anodes.append(anode), cathodes.append(cathode)
+        saturation.append(model.param("is")), nvt.append(model.param("n") * vt)
+    return (np.array(anodes, dtype=np.int64), np.array(cathodes, dtype=np.int64),
+            np.array(saturation, dtype=float), np.array(nvt, dtype=float))
+
+
+def _tie_tree(edges, n_all: int, ground: int) -> tuple[TieTree, np.ndarray]:
+    """Breadth-first forest of tie edges; returns it and each node's root.
+
+    A component that holds ground is rooted at ground (fixed); any other at its lowest node.
+    """
+    neighbours: dict[int, list] = {}
+    for pos, neg, kind, k in edges:
+        neighbours.setdefault(pos, []).append((neg, -1, kind, k))
+        neighbours.setdefault(neg, []).append((pos, +1, kind, k))
+    root = np.arange(n_all, dtype=np.int64)
+    visited: set[int] = set()
+    rows = []
+    for start in [ground] + sorted(neighbours):
+        if start in visited or start not in neighbours:
+            continue
+        visited.add(start)
+        frontier, depth = [start], 0
+        while frontier:
+            depth += 1
+            following = []
+            for node in frontier:
+                for other, sign, kind, k in neighbours[node]:
+                    if other not in visited:
+                        visited.add(other)
+                        root[other] = start
+                        rows.append((node, other, sign, kind, k, depth))
+                        following.append(other)
+            frontier = following
+    table = np.array(rows, dtype=np.int64).reshape(-1, 6)
+    depths = table[:, 5]
+    levels = [slice(int(np.searchsorted(depths, d)), int(np.searchsorted(depths, d, side="right")))
+              for d in np.unique(depths)]
+    tree = TieTree(parent=table[:, 0], child=table[:, 1], sign=table[:, 2], kind=table[:, 3],
+                   index=table[:, 4], levels=levels)
+    return tree, root
+
+
+def _groups(root, ground, edge_a, edge_b, diode_a, diode_c):
+    """Group index per node (-1 fixed) and the members CSR, groups in greedy-colour order."""
+    import networkx as nx
+
+    free_roots = np.unique(root[root != root[ground]])
+    free_roots = free_roots[free_roots != ground]
+    group_id = np.full(len(root), -1, dtype=np.int64)
+    position = {r: k for k, r in enumerate(free_roots)}
+    for node, r in enumerate(root):
+        if r != root[ground]:
+            group_id[node] = position[r]
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(free_roots)))
+    a = group_id[np.concatenate([edge_a, diode_a])]
+    b = group_id[np.concatenate([edge_b, diode_c])]
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    graph.add_edges_from(zip(a[keep].tolist(), b[keep].tolist()))
+    colour = nx.greedy_color(graph, strategy="largest_first")
+    order = sorted(range(len(free_roots)), key=lambda g: (colour[g], g))
+    rank = np.empty(len(free_roots), dtype=np.int64)
+    rank[order] = np.arange(len(free_roots))
+    group_of = np.where(group_id >= 0, rank[np.maximum(group_id, 0)], -1)
+    members = np.flatnonzero(group_of >= 0)
+    members = members[np.lexsort((members, group_of[members]))]
+    counts = np.bincount(group_of[members], minlength=len(free_roots))
+    grp_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return group_of, grp_ptr, members.astype(np.int64)
+
+
+def _csr_by_node(n_all: int, nodes: np.ndarray, columns: dict[str, np.ndarray]) -> dict:
+    """Sort `columns` by `nodes` into a CSR: returns {"ptr": ..., name: sorted column, ...}."""
+    order = np.argsort(nodes, kind="stable")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(nodes, minlength=n_all))]).astype(np.int64)
+    return {"ptr": ptr, **{name: np.asarray(col, dtype=np.int64)[order] for name, col in columns.items()}}
+
+
+def _adjacency(prefix: str, n_all: int, a: np.ndarray, b: np.ndarray, element: np.ndarray) -> dict:
+    """Node -> (neighbour, element) CSR arrays for two-terminal elements."""
+    csr = _csr_by_node(n_all, np.concatenate([a, b]),
+                       {"node": np.concatenate([b, a]), "res": np.concatenate([element, element])})
+    return {f"{prefix}_{name}": array for name, array in csr.items()}
+
+
+def _diode_incidence(prefix: str, n_all: int, anode: np.ndarray, cathode: np.ndarray) -> dict:
+    """Node -> (diode, role) CSR arrays; role +1 where the node is the anode, -1 the cathode."""
+    n = len(anode)
+    csr = _csr_by_node(n_all, np.concatenate([anode, cathode]).astype(np.int64),
+                       {"idx": np.concatenate([np.arange(n), np.arange(n)]),
+                        "role": np.concatenate([np.ones(n), -np.ones(n)])})
+    return {f"{prefix}_{name}": array for name, array in csr.items()}

@@ -1,0 +1,215 @@
+"""The `cd` solver: exact coordinate descent, batched, with VCVS by block iteration.
+
+The Python here prepares arrays (offsets, injections, start point), calls the numba
+kernel `kernels.relax`, iterates VCVS outputs, and certifies the result with the KKT
+residual (`kkt.balance`).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..circuit import Circuit
+from ..compiled import CompiledCircuit
+from ..conditions import Conditions
+from ..errors import ConvergenceError, InfeasibleCircuitError
+from ..solution import Solution
+from . import kernels
+from .kkt import Balance, balance
+
+VCVS_ITERATIONS = 500
+
+
+def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions, *, tol: float,
+                     max_sweeps: int, warm_start: np.ndarray | None = None,
+                     dtype: type = np.float64, sweeps: int | None = None) -> Solution:
+    """Solve with coordinate descent (see `circuitnet.solve` for the arguments).
+
+    sweeps: when given, run exactly this many sweeps per VCVS iteration (the reference's
+    fixed-sweep mode): no convergence error, the residual is still reported.
+    """
+    start = time.perf_counter()
+    cc = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
+    if conditions.clamp is not None:
+        cc = cc.with_clamped(tuple(conditions.clamp.nodes))
+    state = _State.prepare(cc, conditions, warm_start, dtype)
+    scale = max(1.0, float(np.abs(state.off).max(initial=0.0)))
+    tol_v = max(tol, 8 * np.finfo(dtype).eps) * scale
+    used = _iterate(cc, state, tol_v, max_sweeps, sweeps)
+    result = balance(cc, state.v.astype(np.float64), state.inj.astype(np.float64),
+                     state.leak.astype(np.float64), tight_tol=10 * tol_v)
+    _check_diodes(result, tol_v)
+    if sweeps is None and result.residual > _current_tolerance(cc, tol_v):
+        return _fall_back(circuit, conditions, result)
+    return _solution(cc, state, conditions, result, used, time.perf_counter() - start)
+
+
+class _State:
+    """Arrays the kernel works on: v, off, inj (batch, n_all), leak (n_all,), tie values."""
+
+    def __init__(self, cc, v, off, inj, leak, tie_values):
+        self.v, self.off, self.inj, self.leak, self.tie_values = v, off, inj, leak, tie_values
+
+    @classmethod
+    def prepare(cls, cc: CompiledCircuit, conditions: Conditions, warm_start, dtype) -> "_State":
+        batch = conditions.batch
+        tie_values = _tie_values(cc, conditions)
+        off = _offsets(cc, tie_values)
+        inj = np.zeros((batch, cc.n_all))
+        for k, name in enumerate(cc.isrc_names):
+            value = conditions.sources[name]
+            inj[:, cc.isrc_pos[k]] -= value
+            inj[:, cc.isrc_neg[k]] += value
+        leak = np.zeros(cc.n_all)
+        if conditions.nudge is not None:
+            nodes = [cc.node_index(n) for n in conditions.nudge.nodes]
+            leak[nodes] = conditions.nudge.beta
+            inj[:, nodes] += conditions.nudge.beta * np.atleast_2d(conditions.nudge.targets)
+        v = _start(cc, off, warm_start)
+        return cls(cc, v.astype(dtype), off.astype(dtype), inj.astype(dtype), leak.astype(dtype),
+                   tie_values)
+
+
+def _tie_values(cc: CompiledCircuit, conditions: Conditions) -> list[np.ndarray]:
+    """Per kind (V sources, VCVS, clamps) an array (batch, count) of tie voltages."""
+    batch = conditions.batch
+    sources = np.stack([conditions.sources[n] for n in cc.vsrc_names], axis=1) \
+        if cc.vsrc_names else np.zeros((batch, 0))
+    clamps = np.atleast_2d(conditions.clamp.values) if conditions.clamp is not None \
+        else np.zeros((batch, 0))
+    return [sources, np.zeros((batch, len(cc.vcvs_names))), clamps]
+
+
+def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
+    """Node offsets (batch, n_all), volts: fixed nodes get their voltage, group roots 0."""
+    tree = cc.tree
+    batch = tie_values[0].shape[0]
+    values = np.zeros((batch, len(tree.child)))
+    for kind, table in enumerate(tie_values):
+        edges = np.flatnonzero(tree.kind == kind)
+        values[:, edges] = table[:, tree.index[edges]]
+    off = np.zeros((batch, cc.n_all))
+    for level in tree.levels:
+        off[:, tree.child[level]] = off[:, tree.parent[level]] + tree.sign[level] * values[:, level]
+    return off
+
+
+def _start(cc: CompiledCircuit, off: np.ndarray, warm_start: np.ndarray | None) -> np.ndarray:
+    """Initial node voltages: each group's first member at the warm-start value (else 0)."""
+    v = off.copy()
+    if warm_start is None:
+        return v
+    warm = np.asarray(warm_start, dtype=float)
+    if warm.ndim != 2 or warm.shape[1] != cc.n_user or warm.shape[0] not in (1, off.shape[0]):
+        raise ValueError(f"warm_start has shape {warm.shape}, expected ({off.shape[0]}, {cc.n_user})")
+    first = cc.grp_nodes[cc.grp_ptr[:-1]]
+    user = first < cc.n_user
+    u = np.zeros((off.shape[0], cc.n_groups))
+    u[:, user] = warm[:, first[user]] - off[:, first[user]]
+    members = cc.grp_nodes
+    v[:, members] += np.repeat(u, np.diff(cc.grp_ptr), axis=1)
+    return v
+
+
+def _iterate(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int,
+             fixed: int | None) -> int:
+    """Relax, then update VCVS outputs and relax again until they settle; returns sweeps used."""
+    total = 0
+    last_change = np.inf
+    for iteration in range(VCVS_ITERATIONS):
+        total += _relax(cc, state, tol_v, max_sweeps, fixed)
+        if not len(cc.vcvs_names):
+            return total
+        change = _update_vcvs(cc, state)
+        if change <= tol_v:
+            return total
+        if iteration > 20 and change > last_change * 1.5:
+            raise ConvergenceError(
+                f"VCVS loop diverges: output change {change:.3g} V grows at iteration {iteration} "
+                f"(loop gain >= 1 through {', '.join(cc.vcvs_names)})")
+        last_change = change
+    raise ConvergenceError(f"VCVS outputs did not settle in {VCVS_ITERATIONS} block iterations "
+                           f"(last change {last_change:.3g} V)")
+
+
+def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fixed: int | None) -> int:
+    batch = state.v.shape[0]
+    counts = np.zeros(batch, dtype=np.int64)
+    kernels.relax(
+        state.v, state.off, state.inj, state.leak, -1.0 if fixed else tol_v,
+        fixed or max_sweeps, counts, cc.group_of, cc.grp_ptr, cc.grp_nodes,
+        cc.adj_ptr, cc.adj_node, cc.adj_res, cc.conductance.astype(state.v.dtype),
+        cc.idio_ptr, cc.idio_idx, cc.idio_role, cc.ideal_a, cc.ideal_c, cc.ideal_vf.astype(state.v.dtype),
+        cc.sdio_ptr, cc.sdio_idx, cc.sdio_role, cc.shock_a, cc.shock_c, cc.shock_is, cc.shock_nvt,
+        cc.pair_diodes)
+    if (counts < 0).any():
+        example = int(np.flatnonzero(counts < 0)[0])
+        raise InfeasibleCircuitError(
+            f"the ideal-diode constraints cannot all hold (example {example}): some node is "
+            f"forced above one diode's limit and below another's")
+    if not fixed and (counts >= max_sweeps).any():
+        raise ConvergenceError(f"coordinate descent did not converge in {max_sweeps} sweeps "
+                               f"(tolerance {tol_v:.3g} V); raise max_sweeps or tol")
+    return int(counts.max(initial=0))
+
+
+def _update_vcvs(cc: CompiledCircuit, state: _State) -> float:
+    """Set VCVS outputs to gain * control voltage; shift voltages accordingly; return the change."""
+    v = state.v
+    new = cc.vcvs_gain * (v[:, cc.vcvs_cpos] - v[:, cc.vcvs_cneg])
+    change = float(np.abs(new - state.tie_values[1]).max())
+    state.tie_values[1] = new.astype(np.float64)
+    off = _offsets(cc, state.tie_values).astype(v.dtype)
+    state.v += off - state.off
+    state.off = off
+    return change
+
+
+def _check_diodes(result: Balance, tol_v: float) -> None:
+    if result.diode_violation > 100 * tol_v:
+        raise InfeasibleCircuitError(
+            f"an ideal diode is forced beyond its limit by {result.diode_violation:.3g} V: its "
+            f"terminals are fixed by sources, so the diode constraints cannot all hold")
+
+
+def _current_tolerance(cc: CompiledCircuit, tol_v: float) -> float:
+    """KKT residual (amperes) still consistent with a voltage tolerance tol_v."""
+    node_conductance = np.bincount(np.concatenate([cc.res_a, cc.res_b]),
+                                   np.concatenate([cc.conductance, cc.conductance]), minlength=cc.n_all)
+    return 100.0 * tol_v * max(float(node_conductance.max(initial=0.0)), 1e-12)
+
+
+def _fall_back(circuit, conditions: Conditions, result: Balance) -> Solution:
+    """Coordinate descent stalled at a non-optimal corner: solve exactly as a QP instead."""
+    from . import qp
+
+    if isinstance(circuit, CompiledCircuit):
+        circuit = circuit.current_circuit()
+    solution = qp.solve_conditions(circuit, conditions, tol=1e-12, max_sweeps=0)
+    solution.info["fallback"] = f"qp (coordinate descent stalled, residual {result.residual:.3g} A)"
+    return solution
+
+
+def _solution(cc: CompiledCircuit, state: _State, conditions: Conditions, result: Balance,
+              sweeps: int, seconds: float) -> Solution:
+    currents: dict[str, np.ndarray] = {}
+    for k, name in enumerate(cc.res_names[:cc.n_circuit_res]):
+        currents[name] = result.resistor[:, k]
+    for k, name in enumerate(cc.ideal_names):
+        currents[name] = result.ideal[:, k]
+    gmin_current = {n.split("#")[0]: result.resistor[:, k] for k, n in enumerate(cc.res_names)
+                    if n.endswith("#gmin")}
+    for k, name in enumerate(cc.shock_names):
+        currents[name] = result.junction[:, k] + gmin_current[name]
+    tree = cc.tree
+    tables = [cc.vsrc_names, cc.vcvs_names, []]
+    for edge in range(len(tree.child)):
+        names = tables[tree.kind[edge]]
+        if names:
+            currents[names[tree.index[edge]]] = result.tie[:, edge]
+    for name in cc.isrc_names:
+        currents[name] = conditions.sources[name]
+    return Solution(nodes=cc.node_names[:cc.n_user], voltages=state.v[:, :cc.n_user].copy(),
+                    currents=currents, solver="cd", sweeps=sweeps, residual=result.residual,
+                    diode_violation=result.diode_violation, seconds=seconds)
