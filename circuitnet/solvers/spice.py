@@ -1,0 +1,251 @@
+"""The `spice` reference solver: ngspice's operating point, in-process through PySpice.
+
+The circuit is written by circuitnet's own writer (`write_netlist`, one writer, one
+truth), loaded into ngspice's shared library once per batch, and each example is an
+`alter` of the source values followed by `op`. Nudge and clamp conditions become
+elements: a nudge is a resistor 1/beta ohms from the output node to a voltage source at
+the target (a negative resistor for negative beta); a clamp is a voltage source to ground.
+
+Currents are ngspice's own, read from saved vectors: `vname#branch` and `ename#branch`
+for voltage sources and VCVS outputs, `@rname[i]` for resistors, `@dname[id]` for diodes
+(junction current including ngspice's GMIN, the same as the series-RS current), and the
+source value for current sources. ngspice runs with tight options (`SPICE_OPTIONS`), so a
+Shockley circuit's operating point agrees with the exact one to about 1e-10 V.
+
+Ideal diodes have no SPICE counterpart: the writer gives ngspice a near-ideal Shockley
+diode (see `circuitnet.netlist.writer`). Its forward drop at current I is
+N*VT*ln(1 + I/IS) instead of vf, so spice answers differ from cd/qp by up to
+`ideal_diode_bound` volts per conducting ideal diode (about 0.7 mV at 1 mA for vf = 0).
+
+Memory: every `op` makes a new ngspice plot; plots are destroyed after each read and
+the circuit is removed (`remcirc`) after each batch, so a long loop does not grow.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import math
+import time
+import warnings
+
+import numpy as np
+
+from ..circuit import GROUND, Circuit
+from ..conditions import Conditions
+from ..elements import RESISTOR, VOLTAGE_SOURCE, Element
+from ..errors import ConvergenceError, SolverUnavailableError
+from ..solution import Solution
+from . import DEFAULT_TOL
+from .kirchhoff import kkt_residual
+
+INSTALL_HINT = ("the spice solver needs ngspice's shared library and PySpice: "
+                "apt-get install ngspice libngspice0 libngspice0-dev and pip install PySpice")
+#: `.options` written into every netlist the spice solver loads (and spice_ref records).
+SPICE_OPTIONS = {"reltol": 1e-9, "abstol": 1e-15, "vntol": 1e-12, "gmin": 1e-12, "itl1": 1000}
+
+_SESSION = None
+
+
+def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = DEFAULT_TOL,
+                     max_sweeps: int = 100_000, warm_start: np.ndarray | None = None,
+                     dtype: type = np.float64) -> Solution:
+    """Operating points of every example of `conditions`, computed by ngspice.
+
+    tol, max_sweeps, warm_start: unused (ngspice's own tolerances are `SPICE_OPTIONS`).
+    dtype: dtype of the returned voltages.
+    Returns a Solution with solver="spice"; raises SolverUnavailableError without
+    ngspice/PySpice, ConvergenceError when ngspice finds no operating point.
+    """
+    circuit.validate()
+    start = time.perf_counter()
+    session = ngspice_session()
+    spice_circuit, values = with_conditions(circuit, conditions)
+    nodes = circuit.nodes
+    vectors = [f"v({n})" if n != GROUND else "0" for n in nodes]
+    current_vectors = {name: _current_vector(spice_circuit.elements[name]) for name in circuit.elements}
+    voltages = np.empty((conditions.batch, len(nodes)))
+    currents = {name: np.empty(conditions.batch) for name in circuit.elements}
+    with session.loaded(netlist_text(spice_circuit)):
+        session.save(vectors + [v for v in current_vectors.values() if v])
+        loaded = {name: spice_circuit.elements[name].value for name in values}
+        for b in range(conditions.batch):
+            for name, column in values.items():
+                if column[b] != loaded[name]:
+                    session.command(f"alter {name} dc = {float(column[b])!r}")
+                    loaded[name] = column[b]
+            point = session.operating_point(b)
+            voltages[b] = [point[v] for v in vectors]
+            for name, vector in current_vectors.items():
+                currents[name][b] = point[vector] if vector else conditions.sources[name][b]
+    solution = Solution(nodes, voltages.astype(dtype), currents, "spice")
+    solution.residual, solution.diode_violation = kkt_residual(circuit, solution, conditions)
+    solution.seconds = time.perf_counter() - start
+    solution.info = {"ngspice_version": session.version, "options": dict(SPICE_OPTIONS)}
+    return solution
+
+
+def _current_vector(element: Element) -> str | None:
+    """The ngspice vector holding an element's SPICE current (None: a current source's value)."""
+    letter = element.kind.letter
+    if letter in ("V", "E"):
+        return f"{element.name}#branch"
+    return {"R": f"@{element.name}[i]", "D": f"@{element.name}[id]"}.get(letter)
+
+
+def with_conditions(circuit: Circuit, conditions: Conditions) -> tuple[Circuit, dict[str, np.ndarray]]:
+    """A copy of `circuit` with nudge and clamp as elements, and every source's values.
+
+    Returns (circuit, {source name: values (batch,)}); nudge targets and clamp values
+    are the values of the added voltage sources `vnudge<k>` and `vclamp<k>`.
+    """
+    spice = copy.copy(circuit)
+    spice.elements = dict(circuit.elements)
+    values = {name: np.asarray(v, dtype=float) for name, v in conditions.sources.items()}
+    nudge, clamp = conditions.nudge, conditions.clamp
+    if nudge is not None and nudge.beta != 0:
+        for k, node in enumerate(nudge.nodes):
+            spice.add(Element(f"rnudge{k}", RESISTOR, (node, f"nudge{k}"), 1.0 / nudge.beta))
+            spice.add(Element(f"vnudge{k}", VOLTAGE_SOURCE, (f"nudge{k}", GROUND), 0.0))
+            values[f"vnudge{k}"] = np.atleast_2d(nudge.targets)[:, k].astype(float)
+    if clamp is not None:
+        for k, node in enumerate(clamp.nodes):
+            spice.add(Element(f"vclamp{k}", VOLTAGE_SOURCE, (node, GROUND), 0.0))
+            values[f"vclamp{k}"] = np.atleast_2d(clamp.values)[:, k].astype(float)
+    for name, column in values.items():  # the written netlist carries the first example
+        spice.elements[name] = copy.copy(spice.elements[name])
+        spice.elements[name].value = float(column[0])
+    return spice, values
+
+
+def netlist_text(circuit: Circuit) -> str:
+    """circuitnet's netlist of `circuit` with `SPICE_OPTIONS` and no analysis card."""
+    from ..netlist import write_netlist
+
+    lines = write_netlist(circuit, analysis=None).rstrip("\n").split("\n")
+    lines[0] = lines[0] or "circuitnet"  # PySpice drops empty lines: the title must not be empty
+    options = " ".join(f"{key}={value!r}" for key, value in SPICE_OPTIONS.items())
+    return "\n".join(lines[:-1] + [f".options {options}", lines[-1]]) + "\n"
+
+
+def ideal_diode_bound(circuit: Circuit, currents: dict[str, np.ndarray]) -> float:
+    """Largest |spice forward drop - vf| summed over ideal diodes, volts.
+
+    currents: the ideal diodes' currents (amperes, any shape) from an exact solver; a
+    blocking diode counts at 1 pA. The near-ideal SPICE diode drops N*VT*ln(1 + I/IS)
+    instead of vf; in a resistive network each such error moves a node by at most its
+    own size (voltage gains are at most 1), so the sum bounds the voltage difference
+    between spice and the exact solvers (times the VCVS gains, which the caller applies).
+    """
+    from ..netlist.writer import ideal_spice_params, spice_forward_drop
+
+    total = 0.0
+    for diode in circuit.of_kind("D"):
+        model = circuit.models[diode.model]
+        if not model.ideal:
+            continue
+        params = model.params or ideal_spice_params(model.vf)
+        amperes = np.maximum(np.atleast_1d(currents[diode.name]), 1e-12)
+        total += max(abs(spice_forward_drop(params, float(i)) - model.vf) for i in amperes)
+    return total
+
+
+def ngspice_session() -> "NgspiceSession":
+    """The process's ngspice session (created on first use)."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = NgspiceSession()
+    return _SESSION
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence PySpice's logging (it logs every ngspice stderr note as an error) and warnings."""
+    logger = logging.getLogger("PySpice")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+class NgspiceSession:
+    """ngspice's shared library in this process, through PySpice (shared mode).
+
+    PySpice's `exec_command` raises on any ngspice stderr output, including harmless
+    notes; `command` raises only for real errors (lines other than notes and warnings).
+    """
+
+    def __init__(self) -> None:
+        with _quiet():
+            try:
+                from PySpice.Spice.NgSpice.Shared import NgSpiceCommandError, NgSpiceShared
+                self._error = NgSpiceCommandError
+                self._ng = NgSpiceShared.new_instance()
+            except Exception as error:  # ImportError, OSError from dlopen, NameError from init
+                raise SolverUnavailableError(f"{INSTALL_HINT} ({type(error).__name__}: {error})") from None
+        self.version = f"ngspice-{self._ng.ngspice_version}"
+
+    def command(self, command: str) -> str:
+        """Run one ngspice command; returns its stdout, raises ConvergenceError on an error."""
+        with _quiet():
+            try:
+                return self._ng.exec_command(command)
+            except self._error:
+                errors = [line for line in self._ng.stderr.splitlines()
+                          if line.strip() and not line.lstrip().lower().startswith(("note", "warning"))]
+                if errors or "error" in self._ng.stdout.lower():
+                    raise ConvergenceError(f"ngspice: {command!r} failed: "
+                                           + " / ".join(errors or [self._ng.stdout.strip()])) from None
+                return self._ng.stdout
+
+    @contextlib.contextmanager
+    def loaded(self, text: str):
+        """Load a netlist for the duration of the block, then free it (`remcirc`)."""
+        with _quiet():
+            try:
+                self._ng.load_circuit(text)
+            except Exception as error:
+                self._free()
+                raise ConvergenceError(f"ngspice rejected the netlist: {error} {self._ng.stdout}") from None
+        try:
+            yield self
+        finally:
+            self._free()
+
+    def _free(self) -> None:
+        with contextlib.suppress(ConvergenceError):
+            self.command("destroy all")
+            self.command("remcirc")
+
+    def save(self, vectors: list[str]) -> None:
+        """Ask ngspice to keep these vectors (voltages, branch and device currents) after `op`."""
+        line = []
+        for vector in vectors:
+            if sum(len(v) + 1 for v in line) + len(vector) > 900:
+                self.command("save " + " ".join(line))
+                line = []
+            line.append(vector)
+        if line:
+            self.command("save " + " ".join(line))
+
+    def operating_point(self, example: int = 0) -> dict[str, float]:
+        """Run `op`; returns {vector name (lower case): value} and destroys the plot."""
+        self.command("op")
+        with _quiet():
+            plot_name = self._ng.last_plot
+            if not plot_name.startswith("op"):
+                raise ConvergenceError(f"ngspice found no operating point for example {example}: "
+                                       f"{self._ng.stdout.strip()[-300:]}")
+            plot = self._ng.plot(None, plot_name)
+            values = {name.lower(): float(np.real(vector._data[0])) for name, vector in plot.items()}
+        self.command("destroy all")
+        for name in list(values):
+            if not name.startswith(("v(", "@")) and "#" not in name:
+                values[f"v({name})"] = values[name]
+        if not all(math.isfinite(v) for v in values.values()):
+            raise ConvergenceError(f"ngspice returned non-finite values for example {example}")
+        return values
