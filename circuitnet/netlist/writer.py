@@ -6,8 +6,9 @@ goes into `*@` directive lines, which ngspice reads as comments.
 
 An ideal diode has no SPICE counterpart. A model declared ideal without `.model`
 parameters of its own is written as a near-ideal ngspice diode (`ideal_spice_params`):
-for vf = 0, IS=1e-15 A and N=0.001, whose forward drop is about 0.7 mV at 1 mA (and
-0.06 mV more per decade of current); for vf > 1 mV, IS and N are chosen so that the drop
+for vf = 0, IS=1e-15 A and N=1e-4, whose forward drop is 0.071 mV at 1 mA (and
+0.006 mV more per decade of current: 0.036 mV at 1 nA, 0.10 mV at 100 A); for
+vf > 0.1 mV, IS and N are chosen so that the drop
 is exactly vf at 1 mA, with a slope of vf*ln(10)/ln(1 mA/1e-20 A), about 6 % of vf per
 decade of current (ngspice stops honouring IS below about 1e-25 A, which bounds how
 sharp the knee can be made). The directive line `*@ ideal NAME vf=... approx` tells
@@ -27,7 +28,7 @@ from .units import format_value
 THERMAL_VOLTAGE = 1.380649e-23 * 300.15 / 1.602176634e-19
 #: the current at which the stand-in for an ideal diode drops exactly vf (amperes).
 REFERENCE_CURRENT = 1e-3
-_IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-3, 1e-20
+_IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-4, 1e-20
 
 _NAME = re.compile(r"[^\s=(),{}';$]+")
 _DEFAULT_TRAINABLE = Circuit().trainable
@@ -94,8 +95,8 @@ def _model_lines(model: DiodeModel) -> list[str]:
             drop = spice_forward_drop(params, REFERENCE_CURRENT)
             slope = params["n"] * THERMAL_VOLTAGE * math.log(10.0)
             lines.append(f"* {name} is ideal (vf={model.vf:g} V); ngspice gets a near-ideal diode "
-                         f"whose forward drop is {drop * 1e3:.3g} mV at 1 mA, "
-                         f"{slope * 1e3:.2g} mV more per decade of current")
+                         f"whose forward drop is {drop:.4g} V at 1 mA and "
+                         f"{slope * 1e3:.3g} mV more per decade of current")
     body = " ".join(f"{key}={format_value(value)}" for key, value in params.items())
     lines.append(f".model {name} D ({body})" if body else f".model {name} D")
     return lines
