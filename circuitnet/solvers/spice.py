@@ -44,6 +44,9 @@ INSTALL_HINT = ("the spice solver needs ngspice's shared library and PySpice: "
 #: `.options` written into every netlist the spice solver loads (and spice_ref records).
 SPICE_OPTIONS = {"reltol": 1e-9, "abstol": 1e-15, "vntol": 1e-12, "gmin": 1e-12, "itl1": 1000}
 
+#: volts: spice and the exact solvers agree this well on circuits without ideal diodes.
+SHOCKLEY_TOLERANCE = 1e-6
+
 _SESSION = None
 
 
@@ -148,6 +151,24 @@ def ideal_diode_bound(circuit: Circuit, currents: dict[str, np.ndarray]) -> floa
         amperes = np.maximum(np.atleast_1d(currents[diode.name]), 1e-12)
         total += max(abs(spice_forward_drop(params, float(i)) - model.vf) for i in amperes)
     return total
+
+
+def agreement_tolerance(circuit: Circuit, currents: dict[str, np.ndarray]) -> tuple[float, float]:
+    """(volts, amperes): how closely spice must agree with an exact solver on `circuit`.
+
+    volts: SHOCKLEY_TOLERANCE plus `ideal_diode_bound` times the product of the VCVS gains
+    (at least 1 each), which can amplify a diode's voltage error downstream.
+    amperes: twice volts times the largest total conductance at a node (a current is a
+    conductance times a difference of two node voltages).
+    currents: the ideal diodes' currents from an exact solver (see `ideal_diode_bound`).
+    """
+    gain = math.prod(max(1.0, abs(e.value)) for e in circuit.of_kind("E"))
+    volts = SHOCKLEY_TOLERANCE + gain * ideal_diode_bound(circuit, currents)
+    conductance: dict[str, float] = {}
+    for resistor in circuit.of_kind("R"):
+        for node in resistor.nodes:
+            conductance[node] = conductance.get(node, 0.0) + 1.0 / resistor.value
+    return volts, 2.0 * volts * max(conductance.values(), default=1.0)
 
 
 def ngspice_session() -> "NgspiceSession":
