@@ -9,7 +9,10 @@ skipped; everything else is an error that names the file, the line and the card.
 Subcircuits are flattened with ngspice's own names, so that the flat netlist circuitnet
 writes prints the same names in ngspice as the hierarchical one: member `R1` of instance
 `X1` becomes element `r.x1.r1` and its internal node `n` becomes `x1.n`; nested instance
-`X2` inside `X1` gives `r.x1.x2.r1` and `x1.x2.n`.
+`X2` inside `X1` gives `r.x1.x2.r1` and `x1.x2.n`. (For a subcircuit *defined* inside
+another one, ngspice itself names the element `r.x1.r.x2.r1`; circuitnet keeps the
+regular `r.x1.x2.r1`. Node names agree in every case.) Parameters are scoped as ngspice
+scopes them: an instance sees the parameters of the instance that placed it.
 """
 from __future__ import annotations
 
@@ -310,8 +313,11 @@ class _Parser:
                                 "supported)", card)
                 add(Element(name, kind, nodes, None, rest[0], card.location))
                 continue
-            if kind.dc_keyword and rest[0] == "dc":
-                rest = rest[1:]
+            if kind.dc_keyword and rest[0][:2] == "dc":
+                if rest[0] == "dc":
+                    rest = rest[1:]
+                elif rest[0][:3] == "dc=":
+                    rest = [rest[0][3:], *rest[1:]]
             if len(rest) != 1:
                 spec = next((w for w in rest if w in _SOURCE_SPECS), None)
                 if spec is not None:
@@ -352,7 +358,7 @@ class _Parser:
             outer = [_GROUND_ALIASES.get(n, n) for n in nodes]
         else:
             outer = [self._inner_node(n, path, pins) for n in nodes]
-        inner_scope = dict(self.scope)
+        inner_scope = dict(scope)  # ngspice scopes parameters by instantiation
         declared = {name for name, _ in definition.defaults}
         given = set()
         for word in words[1:]:
