@@ -153,8 +153,9 @@ def ideal_diode_bound(circuit: Circuit, currents: dict[str, np.ndarray]) -> floa
     return total
 
 
-def agreement_tolerance(circuit: Circuit, currents: dict[str, np.ndarray]) -> tuple[float, float]:
-    """(volts, amperes): how closely spice must agree with an exact solver on `circuit`.
+def agreement_tolerance(circuit: Circuit, currents: dict[str, np.ndarray], *,
+                        spice: bool = True) -> tuple[float, float]:
+    """(volts, amperes): how closely spice (or, with spice=False, two exact solvers) agree.
 
     volts: SHOCKLEY_TOLERANCE plus `ideal_diode_bound` times the product of the VCVS gains
     (at least 1 each), which can amplify a diode's voltage error downstream.
@@ -163,7 +164,7 @@ def agreement_tolerance(circuit: Circuit, currents: dict[str, np.ndarray]) -> tu
     currents: the ideal diodes' currents from an exact solver (see `ideal_diode_bound`).
     """
     gain = math.prod(max(1.0, abs(e.value)) for e in circuit.of_kind("E"))
-    volts = SHOCKLEY_TOLERANCE + gain * ideal_diode_bound(circuit, currents)
+    volts = SHOCKLEY_TOLERANCE + (gain * ideal_diode_bound(circuit, currents) if spice else 0.0)
     conductance: dict[str, float] = {}
     for resistor in circuit.of_kind("R"):
         for node in resistor.nodes:
