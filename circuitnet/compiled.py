@@ -50,7 +50,8 @@ class CompiledCircuit:
       groups in colour order; tree: the TieTree giving node offsets.
     Adjacency CSR per node: adj_ptr, adj_node, adj_res (resistor index);
       idio_ptr/idio_idx/idio_role (ideal diodes; role +1 anode, -1 cathode), same for sdio_.
-    pair_diodes: ideal diodes whose two terminals are in different free groups.
+    pair_diodes: ideal diodes whose two terminals are in different free groups;
+      pgrp_ptr/pgrp_idx: group -> its pair diodes CSR.
     """
 
     circuit: Circuit
@@ -94,6 +95,8 @@ class CompiledCircuit:
     sdio_idx: np.ndarray
     sdio_role: np.ndarray
     pair_diodes: np.ndarray
+    pgrp_ptr: np.ndarray
+    pgrp_idx: np.ndarray
     _variants: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -221,7 +224,15 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
         **_diode_incidence("idio", n_all, ideal_a, ideal_c),
         **_diode_incidence("sdio", n_all, shock[0], shock[1]),
         pair_diodes=pair.astype(np.int64),
+        **_group_pairs(group_of, ideal_a, ideal_c, pair, len(grp_ptr) - 1),
     )
+
+
+def _group_pairs(group_of, ideal_a, ideal_c, pair, n_groups) -> dict:
+    """Group -> ideal diodes joining it to another free group, as CSR arrays."""
+    groups = np.concatenate([group_of[ideal_a[pair]], group_of[ideal_c[pair]]]).astype(np.int64)
+    csr = _csr_by_node(n_groups, groups, {"idx": np.concatenate([pair, pair])})
+    return {"pgrp_ptr": csr["ptr"], "pgrp_idx": csr["idx"]}
 
 
 def _shockley_tables(circuit, shockley, index, res_a, res_b, conductance, res_names):

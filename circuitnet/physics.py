@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-BOLTZMANN = 1.380649e-23  # J/K
-ELEMENTARY_CHARGE = 1.602176634e-19  # C
+# ngspice computes VT from the CODATA 2014 constants, not the exact SI 2019 ones; using
+# its values keeps forward-biased junctions within ~1e-12 V of ngspice instead of ~2e-7 V.
+BOLTZMANN = 1.38064852e-23  # J/K, CODATA 2014, as ngspice
+ELEMENTARY_CHARGE = 1.6021766208e-19  # C, CODATA 2014, as ngspice
 NOMINAL_TEMPERATURE = 300.15  # K, ngspice's default 27 degrees Celsius
 #: conductance ngspice puts in parallel with every diode junction, siemens.
 GMIN = 1e-12
 
 
 def thermal_voltage(temperature: float = NOMINAL_TEMPERATURE) -> float:
-    """k*T/q in volts (0.025864 V at 27 C)."""
+    """k*T/q in volts (0.0258649 V at 27 C)."""
     return BOLTZMANN * temperature / ELEMENTARY_CHARGE
 
 

@@ -142,7 +142,7 @@ def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fi
         cc.adj_ptr, cc.adj_node, cc.adj_res, cc.conductance.astype(state.v.dtype),
         cc.idio_ptr, cc.idio_idx, cc.idio_role, cc.ideal_a, cc.ideal_c, cc.ideal_vf.astype(state.v.dtype),
         cc.sdio_ptr, cc.sdio_idx, cc.sdio_role, cc.shock_a, cc.shock_c, cc.shock_is, cc.shock_nvt,
-        cc.pair_diodes)
+        cc.pgrp_ptr, cc.pgrp_idx)
     if (counts < 0).any():
         example = int(np.flatnonzero(counts < 0)[0])
         raise InfeasibleCircuitError(

@@ -1,0 +1,56 @@
+"""Seeded random circuits for property tests: every node has a DC path to ground."""
+from __future__ import annotations
+
+import numpy as np
+
+from circuitnet import Circuit, DiodeModel, Element
+from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+
+
+def random_circuit(seed: int, n_nodes: int = 8, *, ideal: int = 3, shockley: int = 0,
+                   free_diodes: bool = True, currents: int = 1, sources: int = 2,
+                   vcvs: int = 0) -> Circuit:
+    """A random resistor network over nodes n0..n{n_nodes-1}.
+
+    A random spanning tree of resistors to ground guarantees DC paths; extra resistors,
+    `sources` voltage sources from ground, `currents` current sources, ideal diodes (between
+    free nodes when `free_diodes`, else to source nodes), Shockley diodes and feed-forward
+    VCVS (controlled by earlier nodes, driving a fresh node through a resistor) are added.
+    """
+    rng = np.random.default_rng(seed)
+    circuit = Circuit(title=f"random circuit {seed}")
+    nodes = [f"n{k}" for k in range(n_nodes)]
+    count = iter(range(10**6))
+
+    def add(kind, a, b, value=None, model=None, extra=()):
+        circuit.add(Element(f"{kind.letter.lower()}{next(count)}", kind, (a, b, *extra), value, model))
+
+    for k, node in enumerate(nodes):
+        parent = "0" if k == 0 else nodes[rng.integers(0, k)]
+        add(RESISTOR, node, parent, float(rng.uniform(100, 10_000)))
+    for _ in range(n_nodes):
+        a, b = rng.choice(n_nodes + 1, size=2, replace=False)
+        add(RESISTOR, ([*nodes, "0"])[a], ([*nodes, "0"])[b], float(rng.uniform(100, 10_000)))
+    driven = [f"s{k}" for k in range(sources)]
+    for s in driven:
+        add(VOLTAGE_SOURCE, s, "0", float(rng.uniform(-5, 5)))
+        add(RESISTOR, s, nodes[rng.integers(n_nodes)], float(rng.uniform(100, 5000)))
+    for _ in range(currents):
+        add(CURRENT_SOURCE, "0", nodes[rng.integers(n_nodes)], float(rng.uniform(-1e-3, 1e-3)))
+    circuit.add_model(DiodeModel("dideal", ideal=True, vf=float(rng.choice([0.0, 0.3]))))
+    circuit.add_model(DiodeModel("dshock", params={"is": 1e-14, "n": float(rng.uniform(1, 2))}))
+    for _ in range(ideal):
+        pool = nodes if free_diodes else driven + ["0"]
+        a = nodes[rng.integers(n_nodes)]
+        b = pool[rng.integers(len(pool))]
+        if a != b:
+            add(DIODE, *((a, b) if rng.random() < 0.5 else (b, a)), model="dideal")
+    for _ in range(shockley):
+        a, b = rng.choice([*nodes, "0"], size=2, replace=False)
+        add(DIODE, str(a), str(b), model="dshock")
+    for k in range(vcvs):
+        out = f"e_out{k}"
+        control = rng.choice(nodes, size=2, replace=False)
+        add(VCVS, out, "0", float(rng.uniform(-2, 2)), extra=tuple(str(c) for c in control))
+        add(RESISTOR, out, nodes[rng.integers(n_nodes)], float(rng.uniform(1000, 10_000)))
+    return circuit
