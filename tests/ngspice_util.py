@@ -10,9 +10,12 @@ import pytest
 
 NGSPICE = shutil.which("ngspice")
 
-#: marks a test that runs ngspice and skips it where ngspice is not installed.
-needs_ngspice = [pytest.mark.spice,
-                 pytest.mark.skipif(NGSPICE is None, reason="ngspice is not installed")]
+
+
+def spice_test(function):
+    """Mark a test that runs ngspice (`spice`), skipped where ngspice is not installed."""
+    skip = pytest.mark.skipif(NGSPICE is None, reason="ngspice is not installed")
+    return pytest.mark.spice(skip(function))
 
 
 def _read_ascii_raw(text: str) -> dict[str, float]:

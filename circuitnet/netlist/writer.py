@@ -47,7 +47,10 @@ def ideal_spice_params(vf: float) -> dict[str, float]:
     if not vf >= 0.0:
         raise CircuitValidationError(f"cannot write an ideal diode with vf={vf!r} V as a SPICE "
                                      f"diode: vf must be >= 0")
-    n = max(_N_IDEAL, vf / (THERMAL_VOLTAGE * math.log(REFERENCE_CURRENT / _IS_FLOOR)))
+    n = vf / (THERMAL_VOLTAGE * math.log(REFERENCE_CURRENT / _IS_FLOOR))
+    if n > _N_IDEAL:
+        return {"is": _IS_FLOOR, "n": n}
+    n = _N_IDEAL
     saturation = min(_IS_IDEAL, REFERENCE_CURRENT * math.exp(-vf / (n * THERMAL_VOLTAGE)))
     return {"is": saturation, "n": n}
 
@@ -95,7 +98,7 @@ def _model_lines(model: DiodeModel) -> list[str]:
             drop = spice_forward_drop(params, REFERENCE_CURRENT)
             slope = params["n"] * THERMAL_VOLTAGE * math.log(10.0)
             lines.append(f"* {name} is ideal (vf={model.vf:g} V); ngspice gets a near-ideal diode "
-                         f"whose forward drop is {drop:.4g} V at 1 mA and "
+                         f"whose forward drop is {drop * 1e3:.4g} mV at 1 mA and "
                          f"{slope * 1e3:.3g} mV more per decade of current")
     body = " ".join(f"{key}={format_value(value)}" for key, value in params.items())
     lines.append(f".model {name} D ({body})" if body else f".model {name} D")
