@@ -50,7 +50,7 @@ def test_solver_matches_the_ngspice_reference(reference: Path, solver: str):
     record = _record(reference)
     circuit = read_netlist(ROOT / record["netlist"])
     exact = solve(circuit, solver="qp")
-    volts, amperes = agreement_tolerance(circuit, exact.currents)
+    volts, amperes = agreement_tolerance(circuit, exact)
     solution = exact if solver == "qp" else solve(circuit, solver=solver)
     for node, expected in record["nodes"].items():
         assert abs(solution.voltage(node)[0] - expected) <= volts, (node, expected, volts)
@@ -61,7 +61,7 @@ def test_solver_matches_the_ngspice_reference(reference: Path, solver: str):
 def test_shockley_references_are_held_to_a_microvolt():
     record = _record(ROOT / "spice_ref" / "random_00.json")
     circuit = read_netlist(ROOT / record["netlist"])
-    assert agreement_tolerance(circuit, {})[0] == 1e-6
+    assert agreement_tolerance(circuit, solve(circuit, solver="qp"))[0] == 1e-6
     solution = solve(circuit, solver="qp")
     worst = max(abs(solution.voltage(n)[0] - v) for n, v in record["nodes"].items())
     assert worst < 1e-9  # in fact ngspice and qp agree far better than the tolerance

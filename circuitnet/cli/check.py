@@ -77,9 +77,9 @@ def compare(circuit: Circuit, a: Solution, b: Solution) -> dict:
 
     exact = a if a.solver in EXACT else b
     if a.solver in EXACT and b.solver in EXACT:
-        tol_v, tol_i = agreement_tolerance(circuit, exact.currents, spice=False)
+        tol_v, tol_i = agreement_tolerance(circuit, exact, spice=False)
     else:
-        tol_v, tol_i = agreement_tolerance(circuit, exact.currents)
+        tol_v, tol_i = agreement_tolerance(circuit, exact)
     dv = np.abs(a.voltages - b.voltages).max(axis=0) if a.nodes else np.zeros(0)
     names = [n for n in a.currents if n in b.currents]
     di = np.array([np.max(np.abs(a.currents[n] - b.currents[n])) for n in names])
