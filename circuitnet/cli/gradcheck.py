@@ -1,0 +1,43 @@
+"""`circuitnet gradcheck`: each algorithm's gradient estimate against the true gradient."""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..errors import DataError
+
+
+def add_parser(subparsers) -> None:
+    """Register the `gradcheck` verb."""
+    p = subparsers.add_parser("gradcheck", help="check the learning rules against the true gradient",
+                              description="Relative error of each algorithm's gradient estimate against "
+                                          "the true gradient of the loss, for a few betas.")
+    p.add_argument("netlist", help="netlist with '*@ input' and '*@ output' directives")
+    p.add_argument("--data", required=True, help="digits | mnist:DIR | csv:PATH")
+    p.add_argument("--beta", type=float, default=0.1, help="largest beta; also beta/10 and beta/100 (default 0.1)")
+    p.add_argument("--samples", type=int, default=4, help="training examples in the batch (default 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the choice of examples (default 0)")
+    p.add_argument("--solver", choices=["cd", "qp"], default="cd", help="solver of the states (default cd)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the table of relative errors."""
+    from ..datasets import load_dataset
+    from ..learning.gradcheck import gradient_check
+    from ..netlist import read_netlist
+
+    circuit = read_netlist(args.netlist)
+    data = load_dataset(args.data)
+    n_outputs = len(circuit.outputs)
+    if data.n_classes > n_outputs:
+        raise DataError(f"{args.data} has {data.n_classes} classes but {args.netlist} has {n_outputs} outputs")
+    pick = np.random.default_rng(args.seed).choice(len(data.x_train), size=args.samples, replace=False)
+    targets = np.eye(n_outputs)[data.y_train[pick]]
+    betas = [args.beta, args.beta / 10, args.beta / 100]
+    report = gradient_check(circuit, data.x_train[pick], targets, betas, solver=args.solver)
+    print(report.table())
+    print("EP errors should shrink like beta (pep, nep) and beta^2 (cep); "
+          "CL and CpL are not gradient estimators of this loss in general.")
+    return 0

@@ -1,0 +1,12 @@
+"""Training: nudging strategies (EP, CL, CpL), the local rule, SGD, the Trainer, checkpoints."""
+from .checkpoint import Checkpoint as Checkpoint, load_checkpoint as load_checkpoint, save_checkpoint as save_checkpoint
+from .gradcheck import (
+    finite_difference_gradient as finite_difference_gradient,
+    gradient_check as gradient_check,
+    implicit_gradient as implicit_gradient,
+)
+from .parameters import Parameters as Parameters, circuit_with as circuit_with
+from .rule import estimate_gradient as estimate_gradient
+from .simulator import Simulator as Simulator, SolverSettings as SolverSettings
+from .strategies import ALGORITHMS as ALGORITHMS, Strategy as Strategy, make_strategy as make_strategy
+from .trainer import EpochRecord as EpochRecord, Trainer as Trainer

@@ -1,0 +1,155 @@
+"""The true gradient of the loss, computed independently of EP, and the algorithms' errors against it.
+
+The loss is C = mean over the batch of 1/2 sum_o (v_o - y_o)^2 at the free state.
+
+`implicit_gradient` differentiates the KKT system on the active set: at a solution, the
+active ideal diodes (v_a - v_c = vf) and the voltage sources are equality constraints
+A v = c, and the free state solves [[L, A^T], [A, 0]] [v; mu] = [J; c] with L the
+resistor Laplacian. One adjoint solve K [lam; nu] = [dC/dv; 0] then gives, for a resistor
+k between a and b, dC/dg_k = -(lam_a - lam_b)(v_a - v_b), and for a source `I p m b`,
+dC/db = lam_m - lam_p. Circuits with VCVS or Shockley diodes are not covered there;
+`finite_difference_gradient` (central differences, any circuit) is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from ..circuit import GROUND, Circuit
+from ..errors import CircuitValidationError
+from .parameters import Parameters
+from .rule import Pins, estimate_gradient
+from .simulator import Simulator, SolverSettings
+from .strategies import ALGORITHMS, make_strategy
+
+#: Solver tolerance of every state computed here, volts relative.
+TIGHT_TOL = 1e-13
+
+
+def loss(sim: Simulator, state: np.ndarray, targets: np.ndarray) -> float:
+    """Mean over the batch of 1/2 sum_o (v_o - y_o)^2."""
+    return 0.5 * float(np.mean(np.sum((sim.outputs(state) - targets) ** 2, axis=1)))
+
+
+def _simulator(circuit: Circuit, params: Parameters, solver: str) -> Simulator:
+    sim = Simulator(circuit, SolverSettings(solver=solver, tol=TIGHT_TOL))
+    sim.set_parameters(params)
+    return sim
+
+
+def implicit_gradient(circuit: Circuit, params: Parameters, x: np.ndarray, targets: np.ndarray,
+                      solver: str = "cd") -> tuple[np.ndarray, np.ndarray]:
+    """dC/dg (n_R,) and dC/db (n_I,) by implicit differentiation of the KKT system."""
+    if any(True for _ in circuit.of_kind("E")) or any(not circuit.is_ideal(d) for d in circuit.of_kind("D")):
+        raise CircuitValidationError("implicit differentiation covers resistors, ideal diodes and "
+                                     "independent sources; use finite_difference_gradient")
+    sim = _simulator(circuit, params, solver)
+    states = sim.free(x)
+    pins = Pins.of(circuit, params, sim.nodes)
+    grad_g, grad_b = np.zeros(len(params.resistors)), np.zeros(len(params.sources))
+    for state, target in zip(states, targets):
+        lam = _adjoint(circuit, params, sim, state, target)
+        v = np.append(state, 0.0)
+        grad_g -= (lam[pins.resistor_a] - lam[pins.resistor_b]) * (v[pins.resistor_a] - v[pins.resistor_b])
+        grad_b += lam[pins.source_minus] - lam[pins.source_plus]
+    return grad_g / len(states), grad_b / len(states)
+
+
+def _adjoint(circuit: Circuit, params: Parameters, sim: Simulator, state: np.ndarray,
+             target: np.ndarray) -> np.ndarray:
+    """lam (n_nodes + 1,), ground last and zero, from the KKT matrix at `state`."""
+    n = len(sim.nodes)
+    index = {node: k for k, node in enumerate(sim.nodes)}
+    index[GROUND] = n
+    conductance = dict(zip(params.resistors, params.conductances))
+    laplacian = np.zeros((n + 1, n + 1))
+    for r in circuit.of_kind("R"):
+        a, b = (index[p] for p in r.nodes)
+        g = conductance.get(r.name, 1.0 / r.value)
+        laplacian[[a, b, a, b], [a, b, b, a]] += [g, g, -g, -g]
+    v = np.append(state, 0.0)
+    scale = max(1.0, float(np.abs(v).max()))
+    rows = [(index[e.nodes[0]], index[e.nodes[1]]) for e in circuit.of_kind("V")]
+    rows += [(index[d.nodes[0]], index[d.nodes[1]]) for d in circuit.of_kind("D")
+             if abs(v[index[d.nodes[0]]] - v[index[d.nodes[1]]] - circuit.models[d.model].vf) < 1e-9 * scale]
+    constraints = np.zeros((len(rows), n + 1))
+    for k, (p, m) in enumerate(rows):
+        constraints[k, p] += 1.0
+        constraints[k, m] -= 1.0
+    kkt = np.block([[laplacian[:n, :n], constraints[:, :n].T], [constraints[:, :n], np.zeros((len(rows),) * 2)]])
+    rhs = np.zeros(n + len(rows))
+    rhs[sim.output_index] = state[sim.output_index] - target
+    try:
+        solution = scipy.linalg.solve(kkt, rhs, assume_a="sym")
+    except (scipy.linalg.LinAlgError, ValueError):
+        solution = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+    return np.append(solution[:n], 0.0)
+
+
+def finite_difference_gradient(circuit: Circuit, params: Parameters, x: np.ndarray, targets: np.ndarray,
+                               step: float = 1e-5, solver: str = "cd") -> tuple[np.ndarray, np.ndarray]:
+    """dC/dg and dC/db by central differences: relative step for g, absolute (amperes) for b."""
+    sim = _simulator(circuit, params, solver)
+
+    def loss_at(p: Parameters) -> float:
+        sim.set_parameters(p)
+        return loss(sim, sim.free(x), targets)
+
+    def derivative(array: str, k: int) -> float:
+        up, down = params.copy(), params.copy()
+        h = step * (params.conductances[k] if array == "conductances" else 1.0)
+        getattr(up, array)[k] += h
+        getattr(down, array)[k] -= h
+        return (loss_at(up) - loss_at(down)) / (2 * h)
+
+    return (np.array([derivative("conductances", k) for k in range(len(params.resistors))]),
+            np.array([derivative("biases", k) for k in range(len(params.sources))]))
+
+
+def estimate(circuit: Circuit, params: Parameters, x: np.ndarray, targets: np.ndarray, algorithm: str,
+             beta: float, solver: str = "cd") -> tuple[np.ndarray, np.ndarray]:
+    """An algorithm's gradient estimate at tight solver tolerance."""
+    sim = _simulator(circuit, params, solver)
+    free = sim.free(x)
+    contrast = make_strategy(algorithm, beta).contrast(sim, x, targets, free)
+    return estimate_gradient(Pins.of(circuit, params, sim.nodes), contrast)
+
+
+def relative_error(estimate_: tuple[np.ndarray, np.ndarray], true: tuple[np.ndarray, np.ndarray]) -> float:
+    """||estimate - true|| / ||true|| over conductances and biases together."""
+    a, b = np.concatenate(estimate_), np.concatenate(true)
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+@dataclass
+class GradientReport:
+    """Relative errors of each algorithm at each beta: errors[algorithm][k] at betas[k]."""
+
+    betas: list[float]
+    errors: dict[str, list[float]]
+    method: str
+
+    def table(self) -> str:
+        """A plain-text table, one row per algorithm."""
+        head = "algorithm " + "".join(f"{f'beta={b:g}':>14}" for b in self.betas)
+        rows = [f"{name:<10}" + "".join(f"{e:14.3e}" for e in errs) for name, errs in self.errors.items()]
+        return "\n".join([f"relative error against the true gradient ({self.method})", head, *rows])
+
+
+def gradient_check(circuit: Circuit, x: np.ndarray, targets: np.ndarray, betas: list[float],
+                   algorithms: list[str] | None = None, params: Parameters | None = None,
+                   solver: str = "cd") -> GradientReport:
+    """Compare every algorithm's estimate with the true gradient (implicit when possible)."""
+    params = params or Parameters.from_circuit(circuit)
+    try:
+        true, method = implicit_gradient(circuit, params, x, targets, solver), "implicit differentiation"
+    except CircuitValidationError:
+        true, method = finite_difference_gradient(circuit, params, x, targets, solver=solver), "finite differences"
+    errors = {}
+    for algorithm in algorithms or list(ALGORITHMS):
+        usable = [b for b in betas if ALGORITHMS[algorithm][0] == "nudge" or b <= 1]
+        errors[algorithm] = [relative_error(estimate(circuit, params, x, targets, algorithm, b, solver), true)
+                             if b in usable else float("nan") for b in betas]
+    return GradientReport(list(betas), errors, method)

@@ -1,0 +1,65 @@
+"""Plain SGD with per-layer learning rates, per-epoch decay, optional momentum and clipping."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..circuit import Bounds
+from ..errors import CircuitValidationError
+from .parameters import Parameters
+
+
+def per_layer(rate: float | list[float], layers: np.ndarray, what: str) -> np.ndarray:
+    """Learning rate of each parameter from a scalar or one value per layer."""
+    rates = np.atleast_1d(np.asarray(rate, dtype=float))
+    n_layers = int(layers.max()) + 1 if layers.size else 1
+    if rates.size == 1:
+        return np.full(layers.shape, rates[0])
+    if rates.size != n_layers:
+        raise CircuitValidationError(f"{rates.size} {what} learning rates given for a network of {n_layers} layers")
+    return rates[layers]
+
+
+@dataclass
+class SGD:
+    """g <- clip(g - lr * (grad + momentum terms), gmin, gmax); b <- b - lr_b * grad_b.
+
+    lr_g, lr_b: base learning rate of each conductance (n_R,) and bias (n_I,).
+    lr_decay: multiplies the learning rates once per epoch (rate at epoch e = base * decay**e).
+    momentum: heavy-ball coefficient in [0, 1).
+    velocity_g, velocity_b: the momentum buffers (part of the checkpointed state).
+    """
+
+    lr_g: np.ndarray
+    lr_b: np.ndarray
+    bounds: Bounds
+    lr_decay: float = 1.0
+    momentum: float = 0.0
+    velocity_g: np.ndarray = field(default=None)
+    velocity_b: np.ndarray = field(default=None)
+
+    def __post_init__(self):
+        if not 0.0 <= self.momentum < 1.0:
+            raise CircuitValidationError(f"momentum must be in [0, 1), got {self.momentum}")
+        if self.velocity_g is None:
+            self.velocity_g = np.zeros_like(self.lr_g)
+            self.velocity_b = np.zeros_like(self.lr_b)
+
+    def step(self, params: Parameters, grad_g: np.ndarray, grad_b: np.ndarray, epoch: int) -> None:
+        """Update `params` in place with the gradients (n_R,), (n_I,) at epoch `epoch` (0-based)."""
+        factor = self.lr_decay ** epoch
+        self.velocity_g = self.momentum * self.velocity_g + grad_g
+        self.velocity_b = self.momentum * self.velocity_b + grad_b
+        g = params.conductances - factor * self.lr_g * self.velocity_g
+        np.clip(g, self.bounds.gmin, self.bounds.gmax, out=params.conductances)
+        params.biases -= factor * self.lr_b * self.velocity_b
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The state to checkpoint (momentum buffers)."""
+        return {"velocity_g": self.velocity_g.copy(), "velocity_b": self.velocity_b.copy()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore a state from `state()`."""
+        self.velocity_g = np.array(state["velocity_g"], dtype=float)
+        self.velocity_b = np.array(state["velocity_b"], dtype=float)

@@ -1,0 +1,61 @@
+"""The local learning rule: energy derivatives of each trainable element from node voltages.
+
+With E = 1/2 sum_k g_k dv_k^2 - sum_n J_n v_n (DESIGN section 1):
+
+- resistor k between nodes a and b: dE/dg_k = 1/2 (v_a - v_b)^2;
+- current source `I p m b` (b amperes from p through the source into m):
+  dE/db = v_p - v_m, i.e. -v_j for a bias `I 0 j b` that injects b into node j.
+
+A gradient estimate is the batch mean of (dE(upper) - dE(lower)) / scale (see strategies).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..circuit import GROUND, Circuit
+from .parameters import Parameters
+from .strategies import Contrast
+
+
+@dataclass
+class Pins:
+    """Column indices of the trainable elements' pins in a state array with ground appended.
+
+    resistor_a, resistor_b: shape (n_R,); source_plus, source_minus: shape (n_I,);
+    ground maps to the last column (index n_nodes), which holds zeros.
+    """
+
+    resistor_a: np.ndarray
+    resistor_b: np.ndarray
+    source_plus: np.ndarray
+    source_minus: np.ndarray
+
+    @classmethod
+    def of(cls, circuit: Circuit, params: Parameters, nodes: list[str]) -> "Pins":
+        """Pins of `params`' elements, for states whose columns are `nodes`."""
+        index = {n: k for k, n in enumerate(nodes)}
+        index[GROUND] = len(nodes)
+
+        def column(names: list[str], pin: int) -> np.ndarray:
+            return np.array([index[circuit.elements[n].nodes[pin]] for n in names], dtype=np.intp)
+
+        return cls(column(params.resistors, 0), column(params.resistors, 1),
+                   column(params.sources, 0), column(params.sources, 1))
+
+
+def energy_derivatives(pins: Pins, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """dE/dg (batch, n_R) and dE/db (batch, n_I) at a state (batch, n_nodes)."""
+    v = np.concatenate([state, np.zeros((state.shape[0], 1), dtype=state.dtype)], axis=1)
+    drop = v[:, pins.resistor_a] - v[:, pins.resistor_b]
+    return 0.5 * drop * drop, v[:, pins.source_plus] - v[:, pins.source_minus]
+
+
+def estimate_gradient(pins: Pins, contrast: Contrast) -> tuple[np.ndarray, np.ndarray]:
+    """The algorithm's estimate of dC/dg (n_R,) and dC/db (n_I,), averaged over the batch."""
+    g_upper, b_upper = energy_derivatives(pins, contrast.upper)
+    g_lower, b_lower = energy_derivatives(pins, contrast.lower)
+    scale = contrast.scale * contrast.upper.shape[0]
+    return ((g_upper - g_lower).sum(axis=0) / scale).astype(np.float64), \
+        ((b_upper - b_lower).sum(axis=0) / scale).astype(np.float64)

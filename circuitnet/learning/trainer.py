@@ -1,0 +1,217 @@
+"""`Trainer`: the one training loop shared by the seven algorithms, scikit-learn style."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..circuit import Circuit
+from ..datasets import Dataset
+from ..errors import ConvergenceError, DataError
+from .optimizer import SGD, per_layer
+from .parameters import Parameters, circuit_with
+from .rule import Pins, estimate_gradient
+from .simulator import Simulator, SolverSettings
+from .strategies import make_strategy
+
+#: Examples per solve when predicting.
+EVAL_BATCH = 1024
+
+
+@dataclass
+class EpochRecord:
+    """One row of the training history (metrics.csv)."""
+
+    epoch: int
+    train_loss: float
+    train_error: float
+    test_error: float
+    seconds: float
+
+
+class Trainer:
+    """Trains a circuit's conductances and biases with EP, CL or CpL (DESIGN section 4).
+
+    circuit: the network, with `*@ input`, `*@ output`, `*@ trainable` and `*@ bounds`.
+    algorithm: "cep", "pep", "nep", "cl", "pcpl", "ncpl" or "ccpl".
+    beta: nudging conductance (EP, siemens) or coupling eta (CpL, in (0, 1]).
+    lr: learning rate, one value or one per layer; bias_lr: the same for biases (default lr).
+    lr_decay: learning rates are multiplied by this once per epoch.
+    momentum: heavy-ball momentum in [0, 1).
+    epochs, batch_size: the schedule; examples are shuffled each epoch from (seed, epoch).
+    sweeps: fixed-sweep mode (None: tolerance mode with `tol`, volts relative).
+    dtype: "float64" or "float32" for the solver; solver: "cd", "qp" or "spice".
+    progress: show a tqdm bar with the running loss and error.
+
+    After `fit`: `params_` (Parameters), `conductances_` (siemens), `biases_` (amperes),
+    `history_` (list of EpochRecord).
+    """
+
+    def __init__(self, circuit: Circuit, *, algorithm: str = "cep", beta: float = 1.0,
+                 lr: float | list[float] = 0.01, bias_lr: float | list[float] | None = None,
+                 lr_decay: float = 1.0, momentum: float = 0.0, epochs: int = 10, batch_size: int = 16,
+                 sweeps: int | None = None, tol: float = 1e-6, dtype: str = "float64", seed: int = 0,
+                 solver: str = "cd", progress: bool = False):
+        self.circuit = circuit
+        self.algorithm, self.beta = algorithm, beta
+        self.lr, self.bias_lr, self.lr_decay, self.momentum = lr, bias_lr, lr_decay, momentum
+        self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
+        self.sweeps, self.tol, self.dtype, self.solver = sweeps, tol, dtype, solver
+        self.progress = progress
+        self.strategy = make_strategy(algorithm, beta)
+        self.simulator = Simulator(circuit, SolverSettings(solver, sweeps, tol, dtype))
+        self.params_ = Parameters.from_circuit(circuit)
+        layers_g, layers_b = self.params_.layers(circuit)
+        self.optimizer_ = SGD(per_layer(lr, layers_g, "weight"),
+                              per_layer(lr if bias_lr is None else bias_lr, layers_b, "bias"),
+                              circuit.bounds, lr_decay, momentum)
+        self.pins = Pins.of(circuit, self.params_, self.simulator.nodes)
+        self.history_: list[EpochRecord] = []
+
+    @property
+    def conductances_(self) -> np.ndarray:
+        """Trained conductances, siemens, in `params_.resistors` order."""
+        return self.params_.conductances
+
+    @property
+    def biases_(self) -> np.ndarray:
+        """Trained bias currents, amperes, in `params_.sources` order."""
+        return self.params_.biases
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of output nodes (classes)."""
+        return len(self.circuit.outputs)
+
+    def fit(self, x: np.ndarray | Dataset, y: np.ndarray | None = None, *, x_test: np.ndarray | None = None,
+            y_test: np.ndarray | None = None,
+            on_epoch: Callable[["Trainer", EpochRecord], None] | None = None) -> "Trainer":
+        """Train for the remaining epochs (all of them, or those after a loaded state).
+
+        x: features (n, n_features) in [0, 1], or a Dataset (then its test split is used);
+        y: integer labels (n,). on_epoch: called after every epoch (checkpointing).
+        """
+        if isinstance(x, Dataset):
+            x, y, x_test, y_test = x.x_train, x.y_train, x.x_test, x.y_test
+        x, y = self._check_data(x, y, "training")
+        if x_test is not None:
+            x_test, y_test = self._check_data(x_test, y_test, "test")
+        for epoch in range(len(self.history_), self.epochs):
+            start = time.perf_counter()
+            loss, error = self._train_epoch(x, y, epoch)
+            test_error = self.evaluate(x_test, y_test)[1] if x_test is not None else float("nan")
+            record = EpochRecord(epoch + 1, loss, error, test_error, time.perf_counter() - start)
+            self.history_.append(record)
+            if on_epoch is not None:
+                on_epoch(self, record)
+        self.simulator.set_parameters(self.params_)
+        return self
+
+    def _train_epoch(self, x: np.ndarray, y: np.ndarray, epoch: int) -> tuple[float, float]:
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(x))
+        batches = [order[k:k + self.batch_size] for k in range(0, len(x), self.batch_size)]
+        total_loss = total_wrong = seen = 0
+        with _progress(len(batches), f"epoch {epoch + 1}/{self.epochs}", self.progress) as bar:
+            for batch in batches:
+                loss, wrong = self._step(x[batch], y[batch], epoch)
+                total_loss, total_wrong, seen = total_loss + loss, total_wrong + wrong, seen + len(batch)
+                bar.set_postfix(loss=f"{total_loss / seen:.4f}", error=f"{total_wrong / seen:.2%}", refresh=False)
+                bar.update()
+        return total_loss / seen, total_wrong / seen
+
+    def _step(self, x: np.ndarray, labels: np.ndarray, epoch: int) -> tuple[float, int]:
+        """One mini-batch update; returns the batch's summed loss and number of errors."""
+        targets = self.one_hot(labels)
+        self.simulator.set_parameters(self.params_)
+        free = self.simulator.free(x)
+        out = self.simulator.outputs(free)
+        contrast = self.strategy.contrast(self.simulator, x, targets, free)
+        grad_g, grad_b = estimate_gradient(self.pins, contrast)
+        if not (np.all(np.isfinite(grad_g)) and np.all(np.isfinite(grad_b))):
+            raise ConvergenceError(f"epoch {epoch + 1}: the gradient estimate is not finite "
+                                   "(diverging states; try a smaller learning rate or beta)")
+        self.optimizer_.step(self.params_, grad_g, grad_b, epoch)
+        loss = 0.5 * float(np.sum((out - targets) ** 2))
+        return loss, int(np.sum(np.argmax(out, axis=1) != labels))
+
+    def one_hot(self, labels: np.ndarray) -> np.ndarray:
+        """One-hot targets (batch, n_outputs), volts: 1 for the label's output, 0 elsewhere."""
+        return np.eye(self.n_outputs)[labels]
+
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """Output voltages of the free state for inputs x (n, n_features), in batches."""
+        x = self._check_features(x)
+        self.simulator.set_parameters(self.params_)
+        return np.concatenate([self.simulator.outputs(self.simulator.free(x[k:k + EVAL_BATCH]))
+                               for k in range(0, len(x), EVAL_BATCH)])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predicted classes: argmax of the output voltages, shape (n,)."""
+        return np.argmax(self.outputs(x), axis=1)
+
+    def score(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Accuracy on (x, y)."""
+        return 1.0 - self.evaluate(x, y)[1]
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Mean loss 1/2 sum_o (v_o - y_o)^2 and error rate on (x, y)."""
+        x, y = self._check_data(x, y, "evaluation")
+        out = self.outputs(x)
+        loss = 0.5 * float(np.mean(np.sum((out - self.one_hot(y)) ** 2, axis=1)))
+        return loss, float(np.mean(np.argmax(out, axis=1) != y))
+
+    def trained_circuit(self) -> Circuit:
+        """A copy of the circuit carrying the trained conductances and biases."""
+        return circuit_with(self.circuit, self.params_)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything needed to continue training: parameters, optimizer state, history."""
+        history = np.array([[r.epoch, r.train_loss, r.train_error, r.test_error, r.seconds]
+                            for r in self.history_], dtype=float).reshape(-1, 5)
+        return {"conductances": self.params_.conductances.copy(), "biases": self.params_.biases.copy(),
+                "resistors": np.array(self.params_.resistors, dtype=str),
+                "sources": np.array(self.params_.sources, dtype=str),
+                "epoch": np.array(len(self.history_)), "history": history, **self.optimizer_.state()}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Continue from a `state()` (the element names must match this circuit's)."""
+        if list(state["resistors"]) != self.params_.resistors or list(state["sources"]) != self.params_.sources:
+            raise DataError("the checkpoint's trainable elements do not match the circuit's")
+        self.params_.conductances[:] = state["conductances"]
+        self.params_.biases[:] = state["biases"]
+        self.optimizer_.load_state(state)
+        self.history_ = [EpochRecord(int(r[0]), *map(float, r[1:])) for r in np.asarray(state["history"])]
+
+    def _check_features(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        n = self.simulator.n_features
+        if x.ndim != 2 or x.shape[1] != n:
+            raise DataError(f"the data have shape {x.shape}, but {self.circuit.source_file} takes "
+                            f"{n} features ('*@ input'): expected (n, {n})")
+        if not np.all(np.isfinite(x)):
+            raise DataError("the features contain NaN or infinite values")
+        return x
+
+    def _check_data(self, x: np.ndarray, y: np.ndarray | None, what: str) -> tuple[np.ndarray, np.ndarray]:
+        x = self._check_features(x)
+        if y is None:
+            raise DataError(f"no {what} labels given")
+        y = np.asarray(y)
+        if y.shape != (len(x),):
+            raise DataError(f"{what} labels have shape {y.shape}, expected ({len(x)},)")
+        if not np.issubdtype(y.dtype, np.integer):
+            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+                raise DataError(f"{what} labels must be integers")
+            y = y.astype(np.int64)
+        if y.size and (y.min() < 0 or y.max() >= self.n_outputs):
+            raise DataError(f"{what} labels range over {y.min()}..{y.max()}, but the circuit has "
+                            f"{self.n_outputs} outputs ('*@ output'): labels must be in 0..{self.n_outputs - 1}")
+        return x, y
+
+
+def _progress(total: int, description: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, disable=not enabled, leave=False, unit="batch")

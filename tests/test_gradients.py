@@ -1,0 +1,65 @@
+"""EP's gradient estimates against the true gradient (DESIGN section 4: the central test)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from circuitnet.learning.gradcheck import (
+    estimate, finite_difference_gradient, gradient_check, implicit_gradient, relative_error)
+from circuitnet.learning.parameters import Parameters
+from circuitnet.networks import build_drn
+
+BETAS = [0.01, 0.005, 0.0025, 0.00125]
+
+
+def problem(seed: int, hidden: int = 5):
+    """A small random layered network (4 inputs, one hidden layer, 2 outputs) and a batch."""
+    circuit = build_drn(4, [hidden], 2, gain=2.0, seed=seed)
+    rng = np.random.default_rng(seed)
+    params = Parameters.from_circuit(circuit)
+    params.biases[:] = rng.normal(0.0, 0.01, params.biases.shape)
+    x = rng.uniform(size=(3, 4))
+    targets = np.eye(2)[rng.integers(0, 2, 3)]
+    return circuit, params, x, targets
+
+
+def slope(betas, errors) -> float:
+    return float(np.polyfit(np.log(betas), np.log(errors), 1)[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_implicit_matches_finite_differences(seed):
+    circuit, params, x, targets = problem(seed)
+    implicit = implicit_gradient(circuit, params, x, targets)
+    fd = finite_difference_gradient(circuit, params, x, targets)
+    assert relative_error(fd, implicit) < 1e-4
+
+
+@pytest.mark.parametrize("seed, hidden", [(0, 4), (1, 5), (2, 6)])
+def test_ep_convergence_orders(seed, hidden):
+    circuit, params, x, targets = problem(seed, hidden)
+    true = implicit_gradient(circuit, params, x, targets)
+    errors = {a: [relative_error(estimate(circuit, params, x, targets, a, b), true) for b in BETAS]
+              for a in ("cep", "pep", "nep")}
+    assert 1.7 < slope(BETAS, errors["cep"]) < 2.3
+    assert 0.8 < slope(BETAS, errors["pep"]) < 1.2
+    assert 0.8 < slope(BETAS, errors["nep"]) < 1.2
+    assert relative_error(estimate(circuit, params, x, targets, "cep", 1e-3), true) < 1e-4
+
+
+def test_gradient_check_report():
+    circuit, params, x, targets = problem(0)
+    report = gradient_check(circuit, x, targets, [0.01, 0.001], params=params)
+    assert report.method == "implicit differentiation"
+    assert set(report.errors) == {"pep", "nep", "cep", "cl", "pcpl", "ncpl", "ccpl"}
+    assert report.errors["cep"][1] < report.errors["cep"][0] < 1e-2
+    assert "cep" in report.table()
+
+
+def test_finite_differences_with_vcvs():
+    circuit = build_drn(2, [2], 1, gain=1.0, seed=0, vcvs_gain=1.0)
+    params = Parameters.from_circuit(circuit)
+    x, targets = np.array([[0.3, 0.8]]), np.array([[1.0]])
+    report = gradient_check(circuit, x, targets, [0.01], algorithms=["cep"], params=params)
+    assert report.method == "finite differences"
+    assert np.isfinite(report.errors["cep"][0])
