@@ -16,6 +16,7 @@ scopes them: an instance sees the parameters of the instance that placed it.
 """
 from __future__ import annotations
 
+import gc
 import math
 import os
 import re
@@ -407,8 +408,14 @@ def parse_netlist(text: str, filename: str = "<string>") -> Circuit:
         NetlistSyntaxError: a card cannot be read; the message names file, line and card.
         CircuitValidationError: a duplicate element or model name.
     """
-    title, cards = lex(text, filename)
-    return _Parser(title, filename).parse(cards)
+    collecting = gc.isenabled()
+    gc.disable()  # the cyclic collector would rescan the ~3 objects per card many times
+    try:
+        title, cards = lex(text, filename)
+        return _Parser(title, filename).parse(cards)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def read_netlist(path: str | os.PathLike[str]) -> Circuit:

@@ -11,6 +11,7 @@ import re
 #: scale suffix -> power of ten; "meg" and "mil" are checked before "m" (milli).
 _DECADES = {"t": 12, "g": 9, "k": 3, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15}
 _MIL = 25.4e-6
+_DIGITS = frozenset("0123456789")
 
 _NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(?:e([+-]?\d+))?([a-z]*)", re.IGNORECASE)
 
@@ -28,6 +29,11 @@ def parse_value(text: str) -> float:
     Raises:
         ValueError: `text` is not a number.
     """
+    if text[-1:] in _DIGITS and text.isascii() and "_" not in text:
+        try:  # the common case, a plain number: float() is exact and fast
+            return float(text)
+        except ValueError:
+            pass
     match = _NUMBER.fullmatch(text)
     if match is None:
         raise ValueError(f"not a number: {text!r}")
