@@ -141,8 +141,9 @@ class CompiledCircuit:
             return self
         if nodes not in self._variants:
             self._variants[nodes] = compile_circuit(self.circuit, clamp=nodes)
-            self._variants[nodes].conductance = self.conductance
-        return self._variants[nodes]
+        variant = self._variants[nodes]
+        variant.conductance = self.conductance
+        return variant
 
     def __post_init__(self) -> None:
         self._index = {name: k for k, name in enumerate(self.node_names)}

@@ -30,6 +30,9 @@ class ElementKind:
     takes_model: bool = False
     dc_keyword: bool = False
 
+    def __deepcopy__(self, memo: dict) -> "ElementKind":
+        return self  # declarations are singletons: compared with `is`
+
 
 RESISTOR = ElementKind("R", "resistor", ("n1", "n2"), "resistance", "ohm")
 DIODE = ElementKind("D", "diode", ("anode", "cathode"), None, "", takes_model=True)

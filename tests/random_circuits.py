@@ -15,7 +15,8 @@ def random_circuit(seed: int, n_nodes: int = 8, *, ideal: int = 3, shockley: int
     A random spanning tree of resistors to ground guarantees DC paths; extra resistors,
     `sources` voltage sources from ground, `currents` current sources, ideal diodes (between
     free nodes when `free_diodes`, else to source nodes), Shockley diodes and feed-forward
-    VCVS (controlled by earlier nodes, driving a fresh node through a resistor) are added.
+    VCVS are added: a chain of amplifier stages, each driving a fresh node that feeds
+    nothing upstream (stage 0 is controlled by two network nodes, stage k by stage k-1).
     """
     rng = np.random.default_rng(seed)
     circuit = Circuit(title=f"random circuit {seed}")
@@ -48,9 +49,13 @@ def random_circuit(seed: int, n_nodes: int = 8, *, ideal: int = 3, shockley: int
     for _ in range(shockley):
         a, b = rng.choice([*nodes, "0"], size=2, replace=False)
         add(DIODE, str(a), str(b), model="dshock")
+    control = tuple(str(c) for c in rng.choice(nodes, size=2, replace=False))
     for k in range(vcvs):
-        out = f"e_out{k}"
-        control = rng.choice(nodes, size=2, replace=False)
-        add(VCVS, out, "0", float(rng.uniform(-2, 2)), extra=tuple(str(c) for c in control))
-        add(RESISTOR, out, nodes[rng.integers(n_nodes)], float(rng.uniform(1000, 10_000)))
+        out, load = f"e_out{k}", f"stage{k}"
+        add(VCVS, out, "0", float(rng.uniform(-2, 2)), extra=control)
+        add(RESISTOR, out, load, float(rng.uniform(1000, 10_000)))
+        add(RESISTOR, load, "0", float(rng.uniform(1000, 10_000)))
+        if shockley:
+            add(DIODE, load, "0", model="dshock")
+        control = (load, "0")
     return circuit

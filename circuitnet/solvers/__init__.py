@@ -6,6 +6,7 @@ import importlib
 import numpy as np
 
 from ..circuit import Circuit
+from ..compiled import CompiledCircuit
 from ..conditions import Clamp, Inputs, Nudge, make_conditions
 from ..errors import CircuitValidationError
 from ..solution import Solution
@@ -16,11 +17,14 @@ SOLVERS = {"cd": "coordinate_descent", "qp": "qp", "spice": "spice"}
 DEFAULT_TOL = 1e-9
 
 
-def solve(circuit: Circuit, inputs: Inputs = None, *, solver: str = "cd", tol: float = DEFAULT_TOL,
-          max_sweeps: int = 100_000, warm_start: np.ndarray | None = None,
-          nudge: Nudge | None = None, clamp: Clamp | None = None,
-          dtype: type = np.float64) -> Solution:
+def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: str = "cd",
+          tol: float = DEFAULT_TOL, max_sweeps: int = 100_000, sweeps: int | None = None,
+          warm_start: np.ndarray | None = None, nudge: Nudge | None = None,
+          clamp: Clamp | None = None, dtype: type = np.float64) -> Solution:
     """DC steady state of `circuit` for a batch of conditions.
+
+    circuit: a Circuit, or a CompiledCircuit (`circuit.compile()`) to skip compiling on
+        every call; its `conductance` array (siemens) may be changed between calls.
 
     inputs: see `circuitnet.conditions.make_conditions` (a dict of source values, or an
         array (batch, n_features) for the `*@ input` sources).
@@ -28,6 +32,8 @@ def solve(circuit: Circuit, inputs: Inputs = None, *, solver: str = "cd", tol: f
         "spice" (ngspice through PySpice).
     tol: convergence tolerance in volts, relative to the largest source voltage (at least 1 V).
     max_sweeps: the cd solver raises ConvergenceError after this many sweeps.
+    sweeps: cd only: run exactly this many sweeps, no convergence test (the reference
+        implementation's fixed-sweep mode); the residual is still reported.
     warm_start: node voltages (batch, n_nodes) to start from (cd only).
     nudge, clamp: training's extra conditions on output nodes.
     dtype: np.float64 (default) or np.float32 for the cd solver's arrays.
@@ -35,6 +41,15 @@ def solve(circuit: Circuit, inputs: Inputs = None, *, solver: str = "cd", tol: f
     """
     if solver not in SOLVERS:
         raise CircuitValidationError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    if solver == "cd":
+        from .coordinate_descent import solve_conditions
+
+        compiled = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
+        conditions = make_conditions(compiled.circuit, inputs, nudge=nudge, clamp=clamp)
+        return solve_conditions(compiled, conditions, tol=tol, max_sweeps=max_sweeps,
+                                warm_start=warm_start, dtype=dtype, sweeps=sweeps)
+    if isinstance(circuit, CompiledCircuit):
+        circuit = circuit.current_circuit()
     conditions = make_conditions(circuit, inputs, nudge=nudge, clamp=clamp)
     module = importlib.import_module(f".{SOLVERS[solver]}", __name__)
     return module.solve_conditions(circuit, conditions, tol=tol, max_sweeps=max_sweeps,

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 NEWTON_ITERATIONS = 200
+EMPTY_SWEEPS = 50
 
 
 @njit(cache=True)
@@ -119,9 +120,10 @@ def _newton_root(u, num, den, v, off, b, blk, shift, n_blk, mark, token, group_o
 def block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token, group_of, grp_ptr,
                  grp_nodes, adj_ptr, adj_node, adj_res, cond, idio_ptr, idio_idx, idio_role,
                  i_a, i_c, i_vf, sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt):
-    """Exactly minimise the energy over one block; write its voltages; return |change| (volts).
+    """Exactly minimise the energy over one block and write its voltages.
 
-    Returns -1 when the block's ideal-diode interval is empty (an infeasible circuit).
+    Returns (|change| in volts, whether the block's ideal-diode interval was empty). An
+    empty interval is not yet an infeasible circuit: the neighbours may still move.
     """
     m0 = grp_nodes[grp_ptr[blk[0]]]
     u_old = v[b, m0] - off[b, m0] - shift[0]
@@ -140,8 +142,7 @@ def block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token, group_of,
         junctions += _junctions(u_old, v, off, b, blk[k], shift[k], mark, token, group_of,
                                 grp_ptr, grp_nodes, sdio_ptr, sdio_idx, sdio_role, s_a, s_c,
                                 s_is, s_nvt)[2]
-    if lo > hi + 1e-9 * (1.0 + abs(lo)):
-        return -1.0
+    empty = lo > hi + 1e-9 * (1.0 + abs(lo))
     if junctions:
         u = _newton_root(u_old, num, den, v, off, b, blk, shift, n_blk, mark, token, group_of,
                          grp_ptr, grp_nodes, sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt)
@@ -152,7 +153,7 @@ def block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token, group_of,
         for p in range(grp_ptr[blk[k]], grp_ptr[blk[k] + 1]):
             m = grp_nodes[p]
             v[b, m] = u + shift[k] + off[b, m]
-    return abs(u - u_old)
+    return abs(u - u_old), empty
 
 
 @njit(cache=True)
@@ -198,8 +199,9 @@ def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nod
 
     Each example b runs until the largest change of a sweep, and the distance to the fixed
     point it implies at the observed contraction rate (change * rate / (1 - rate)), are both
-    <= tol (volts), or max_sweeps; sweeps[b] receives the count, or -1 when a diode
-    interval was empty. tol < 0 runs exactly max_sweeps sweeps.
+    <= tol (volts), or max_sweeps; sweeps[b] receives the count, or -1 when some diode
+    interval was empty in EMPTY_SWEEPS sweeps in a row (infeasible diode constraints).
+    tol < 0 runs exactly max_sweeps sweeps.
     """
     n_groups = len(grp_ptr) - 1
     tight = max(tol, 0.0) * 10.0 + 1e-12
@@ -210,19 +212,22 @@ def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nod
         shift = np.zeros(max(n_groups, 1))
         token = 0
         previous = math.inf
+        empty_run = 0
         sweeps[b] = max_sweeps
         for sweep in range(max_sweeps):
             change = 0.0
+            saw_empty = False
             for g in range(n_groups):
                 token += 1
                 mark[g] = token
                 blk[0] = g
                 shift[0] = 0.0
-                delta = block_update(v, off, inj, leak, b, blk, shift, 1, mark, token, group_of,
+                delta, empty = block_update(v, off, inj, leak, b, blk, shift, 1, mark, token, group_of,
                                      grp_ptr, grp_nodes, adj_ptr, adj_node, adj_res, cond,
                                      idio_ptr, idio_idx, idio_role, i_a, i_c, i_vf,
                                      sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt)
-                change = max(change, delta) if delta >= 0.0 else math.inf
+                change = max(change, delta)
+                saw_empty = saw_empty or empty
             for g in range(n_groups):
                 if pgrp_ptr[g + 1] == pgrp_ptr[g] or seen[g] == sweep:
                     continue
@@ -233,16 +238,18 @@ def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nod
                 token += 1
                 for k in range(n_blk):
                     mark[blk[k]] = token
-                delta = block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token,
+                delta, empty = block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token,
                                      group_of, grp_ptr, grp_nodes, adj_ptr, adj_node, adj_res,
                                      cond, idio_ptr, idio_idx, idio_role, i_a, i_c, i_vf,
                                      sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt)
-                change = max(change, delta) if delta >= 0.0 else math.inf
-            if change == math.inf:
+                change = max(change, delta)
+                saw_empty = saw_empty or empty
+            empty_run = empty_run + 1 if saw_empty else 0
+            if empty_run >= EMPTY_SWEEPS:
                 sweeps[b] = -1
                 break
             rate = min(change / previous, 0.999999) if previous > 0.0 else 0.0
             previous = change
-            if change <= tol and change * rate / (1.0 - rate) <= tol:
+            if not saw_empty and change <= tol and change * rate / (1.0 - rate) <= tol:
                 sweeps[b] = sweep + 1
                 break
