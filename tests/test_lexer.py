@@ -2,7 +2,7 @@
 import pytest
 
 from circuitnet import Location, NetlistSyntaxError
-from circuitnet.netlist.lexer import lex, strip_inline_comment
+from circuitnet.netlist.lexer import lex, strip_inline_comment, tokens
 
 
 def texts(netlist):
@@ -76,3 +76,9 @@ def test_cards_are_case_folded_but_locations_keep_the_original():
 def test_line_numbers_are_one_based_and_count_every_line():
     cards = lex("t\n\n* c\nR1 a b 1\r\n\r\nR2 a b 2\n")[1]
     assert [c.location.line for c in cards] == [4, 6]
+
+
+def test_tokens_keep_braces_and_join_equals():
+    assert tokens("r1 a b {2 * x}") == ["r1", "a", "b", "{2 * x}"]
+    assert tokens(".param a = 1 b= {a*(2+1)}") == [".param", "a=1", "b={a*(2+1)}"]
+    assert tokens(".model d d(is=1, n=2)") == [".model", "d", "d", "is=1", "n=2"]

@@ -6,7 +6,6 @@ import pytest
 from circuitnet import Bounds, CircuitValidationError, InputSpec, NetlistSyntaxError
 from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
 from circuitnet.netlist import parse_netlist, read_netlist
-from circuitnet.netlist.parser import tokens
 
 
 def parse(body: str, title: str = "test"):
@@ -86,12 +85,6 @@ def test_end_stops_parsing_and_control_cards_are_skipped():
     assert list(circuit.elements) == ["r1"]
 
 
-def test_tokens_keep_braces_and_join_equals():
-    assert tokens("r1 a b {2 * x}") == ["r1", "a", "b", "{2 * x}"]
-    assert tokens(".param a = 1 b= {a*(2+1)}") == [".param", "a=1", "b={a*(2+1)}"]
-    assert tokens(".model d d(is=1, n=2)") == [".model", "d", "d", "is=1", "n=2"]
-
-
 # -- parameters ------------------------------------------------------------------------
 def test_param_expressions():
     circuit = parse(".param r0=1k two=2\n.param r1={r0*two+1} r2='sqrt(r1-1)' r3=r0/4 big=1meg\n"
@@ -106,7 +99,7 @@ def test_param_may_be_used_before_its_card():
     assert element("R1 a 0 {r}\n.param r=5\n", "r1").value == 5.0
 
 
-@pytest.mark.parametrize("body, match", [
+PARAMETER_ERRORS = [
     ("R1 a 0 {nope}\n", "unknown parameter 'nope'"),
     ("R1 a 0 {1/0}\n", "division by zero"),
     ("R1 a 0 {2 +}\n", "malformed expression"),
@@ -116,9 +109,7 @@ def test_param_may_be_used_before_its_card():
     (".param x\n", "name=value"),
     (".param 2x=1\n", "name=value"),
     (".param\n", "name=value"),
-])
-def test_parameter_errors(body, match):
-    fails(body, 2, match)
+]
 
 
 # -- subcircuits -------------------------------------------------------------------------
@@ -182,7 +173,7 @@ def test_subcircuit_errors(body, line, match):
 
 
 # -- element-card errors ---------------------------------------------------------------
-@pytest.mark.parametrize("body, match", [
+ELEMENT_ERRORS = [
     ("R1 a b\n", "R card needs 2 nodes and a resistance: Rname n1 n2 resistance"),
     ("R1 a b 1 2\n", "R card needs 2 nodes"),
     ("R1 a b -5\n", "resistance must be positive, got -5"),
@@ -205,9 +196,7 @@ def test_subcircuit_errors(body, line, match):
     ("G1 a 0 b 0 1\n", r"G cards"),
     ("B1 a 0 v=1\n", r"B cards"),
     ("Y1 a 0\n", "elements of letter 'Y'"),
-])
-def test_element_card_errors(body, match):
-    fails(body, 2, match)
+]
 
 
 @pytest.mark.parametrize("card, match", [
@@ -281,7 +270,7 @@ def test_empty_trainable_means_nothing_is_trainable():
     assert parse("*@ trainable\nR1 a 0 1\n").trainable == []
 
 
-@pytest.mark.parametrize("body, match", [
+DIRECTIVE_ERRORS = [
     ("*@ frobnicate x\n", "unknown \\*@ directive 'frobnicate': expected one of input"),
     ("*@\n", "unknown \\*@ directive nothing"),
     ("*@ input v1 v2 v3 mirror\n", "even number of sources"),
@@ -294,8 +283,11 @@ def test_empty_trainable_means_nothing_is_trainable():
     ("*@ ideal\n", "needs at least one name"),
     ("*@ ideal a b\n", "names one model"),
     ("*@ ideal nomodel vf=0.2\n", "\\*@ ideal names model 'nomodel', but no .model"),
-])
-def test_directive_errors(body, match):
+]
+
+
+@pytest.mark.parametrize("body, match", PARAMETER_ERRORS + ELEMENT_ERRORS + DIRECTIVE_ERRORS)
+def test_errors_name_the_line_of_the_card(body, match):
     fails(body, 2, match)
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from circuitnet import Bounds, Circuit, CircuitValidationError, DiodeModel, Element, InputSpec
-from circuitnet.elements import DIODE, ELEMENT_KINDS, RESISTOR, VOLTAGE_SOURCE
+from circuitnet.elements import ELEMENT_KINDS, RESISTOR, VOLTAGE_SOURCE
 from circuitnet.netlist import parse_netlist, read_netlist, write_netlist
 from circuitnet.netlist.writer import REFERENCE_CURRENT, ideal_spice_params, spice_forward_drop
 from ngspice_util import assert_same_voltages, run_ngspice_op, spice_test
@@ -15,8 +15,8 @@ NETLISTS = sorted((Path(__file__).parent.parent / "netlists").glob("*.cir"))
 
 
 def round_trip(circuit: Circuit) -> Circuit:
-    again = parse_netlist(write_netlist(circuit), circuit.source_file)
-    return again
+    """write -> parse, under the circuit's own file name (which Circuit equality compares)."""
+    return parse_netlist(write_netlist(circuit), circuit.source_file)
 
 
 # -- hypothesis: random circuits survive write -> parse ------------------------------------

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ..circuit import GROUND, Bounds, InputSpec
 from ..errors import NetlistSyntaxError
-from .lexer import Card
+from .lexer import Card, tokens
 
 if TYPE_CHECKING:  # pragma: no cover
     from .parser import _Parser
@@ -58,8 +58,6 @@ def _split(parser: "_Parser", card: Card, words: list[str]
 
 def apply_directive(parser: "_Parser", card: Card) -> None:
     """Apply one `*@` directive card to the parser's circuit."""
-    from .parser import tokens
-
     words = tokens(card.text)
     if not words or words[0] not in DIRECTIVES:
         got = repr(words[0]) if words else "nothing"

@@ -6,9 +6,13 @@ the text folded to lower case. The title (line 1) keeps its case. Lines that sta
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..errors import Location, NetlistSyntaxError
+
+_SPECIAL = re.compile(r"[{=(),']")
+_SPLIT = re.compile(r"\{[^}]*\}?|'[^']*'?|[^\s=(),{']+|=")
 
 
 @dataclass(slots=True)
@@ -92,3 +96,22 @@ def lex(text: str, filename: str = "<string>") -> tuple[str, list[Card]]:
         last = Card(line.lower(), Location(filename, number, line))
         cards.append(last)
     return title, cards
+
+
+def tokens(text: str) -> list[str]:
+    """Split a card into tokens: `{...}` and `'...'` stay whole, `a = 1` becomes `a=1`,
+    parentheses and commas separate tokens."""
+    if _SPECIAL.search(text) is None:
+        return text.split()
+    out: list[str] = []
+    pieces = _SPLIT.findall(text)
+    i = 0
+    while i < len(pieces):
+        piece = pieces[i]
+        if piece == "=" and out:
+            out[-1] += "=" + (pieces[i + 1] if i + 1 < len(pieces) else "")
+            i += 2
+            continue
+        out.append(piece)
+        i += 1
+    return out

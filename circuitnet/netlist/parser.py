@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from ..circuit import GROUND, Circuit
 from ..elements import ELEMENT_KINDS, RESISTOR, DiodeModel, Element, ElementKind
 from ..errors import Location, NetlistSyntaxError
+from .directives import apply_directive
 from .expressions import evaluate
-from .lexer import Card, lex
+from .lexer import Card, lex, tokens
 from .units import parse_value
 
 #: dot cards that do not change the DC circuit.
@@ -50,33 +51,12 @@ _UNSUPPORTED = {
     "u": "RC lines (U cards)", "a": "XSPICE code models (A cards)",
 }
 _GROUND_ALIASES = {"gnd": GROUND}
-_SPECIAL = re.compile(r"[{=(),']")
-_SPLIT = re.compile(r"\{[^}]*\}?|'[^']*'?|[^\s=(),{']+|=")
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def _supported() -> str:
     letters = [*ELEMENT_KINDS, "X"]
     return ", ".join(letters[:-1]) + " and " + letters[-1]
-
-
-def tokens(text: str) -> list[str]:
-    """Split a card into tokens: `{...}` and `'...'` stay whole, `a = 1` becomes `a=1`,
-    parentheses and commas separate tokens."""
-    if _SPECIAL.search(text) is None:
-        return text.split()
-    out: list[str] = []
-    pieces = _SPLIT.findall(text)
-    i = 0
-    while i < len(pieces):
-        piece = pieces[i]
-        if piece == "=" and out:
-            out[-1] += "=" + (pieces[i + 1] if i + 1 < len(pieces) else "")
-            i += 2
-            continue
-        out.append(piece)
-        i += 1
-    return out
 
 
 def usage(kind: ElementKind) -> str:
@@ -128,8 +108,6 @@ class _Parser:
         self.trainable_seen = False
 
     def parse(self, cards: list[Card]) -> Circuit:
-        from .directives import apply_directive
-
         top = self._structure(cards)
         self.scope = self._evaluate_params(top.params, {})
         for card in self.models:
