@@ -9,6 +9,7 @@ from ..errors import CircuitError
 
 #: verb -> module (inside circuitnet.cli) that defines add_parser(subparsers) and run(args).
 VERBS = {
+    "solve": "solve",
     "check": "check",
     "build": "build",
     "export": "export",
