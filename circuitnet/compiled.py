@@ -148,6 +148,14 @@ class CompiledCircuit:
     def __post_init__(self) -> None:
         self._index = {name: k for k, name in enumerate(self.node_names)}
 
+    def layer_plan(self):
+        """The layered structure (`solvers.layered.LayerPlan`), or None when not layered (cached)."""
+        if "layers" not in self._variants:
+            from .solvers.layered import plan_layers
+
+            self._variants["layers"] = plan_layers(self)
+        return self._variants["layers"]
+
     def incidence(self) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
         """Sparse (n_all, n) matrices mapping branch currents to node inflows.
 

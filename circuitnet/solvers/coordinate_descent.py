@@ -17,6 +17,7 @@ from ..errors import ConvergenceError, InfeasibleCircuitError
 from ..solution import Solution
 from . import kernels
 from .kkt import Balance, balance
+from .layered import LayeredRelaxation
 
 VCVS_ITERATIONS = 500
 
@@ -134,6 +135,9 @@ def _iterate(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int,
 
 
 def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fixed: int | None) -> int:
+    plan = cc.layer_plan()
+    if plan is not None:
+        return _relax_layered(cc, plan, state, tol_v, max_sweeps, fixed)
     batch = state.v.shape[0]
     counts = np.zeros(batch, dtype=np.int64)
     kernels.relax(
@@ -144,14 +148,43 @@ def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fi
         cc.sdio_ptr, cc.sdio_idx, cc.sdio_role, cc.shock_a, cc.shock_c, cc.shock_is, cc.shock_nvt,
         cc.pgrp_ptr, cc.pgrp_idx)
     if (counts < 0).any():
-        example = int(np.flatnonzero(counts < 0)[0])
-        raise InfeasibleCircuitError(
-            f"the ideal-diode constraints cannot all hold (example {example}): some node is "
-            f"forced above one diode's limit and below another's")
+        _infeasible(int(np.flatnonzero(counts < 0)[0]))
     if not fixed and (counts >= max_sweeps).any():
-        raise ConvergenceError(f"coordinate descent did not converge in {max_sweeps} sweeps "
-                               f"(tolerance {tol_v:.3g} V); raise max_sweeps or tol")
+        _not_converged(max_sweeps, tol_v)
     return int(counts.max(initial=0))
+
+
+def _relax_layered(cc: CompiledCircuit, plan, state: _State, tol_v: float, max_sweeps: int,
+                   fixed: int | None) -> int:
+    """The same sweeps as the kernel, as matrix products over whole layers (see layered.py)."""
+    relaxation = LayeredRelaxation(plan, state.v, state.inj, state.leak,
+                                   cc.conductance.astype(state.v.dtype, copy=False), cc)
+    if relaxation.infeasible:
+        _infeasible(int(np.flatnonzero([np.any(lo > hi, axis=1) for lo, hi in
+                                        zip(relaxation.lo, relaxation.hi)][0])[0]))
+    previous = np.inf
+    for sweep in range(1, (fixed or max_sweeps) + 1):
+        change = relaxation.sweep()
+        rate = min(change / previous, 0.999999) if previous > 0 else 0.0
+        previous = change
+        if not fixed and change <= tol_v and change * rate / (1 - rate) <= tol_v:
+            break
+    else:
+        if not fixed:
+            _not_converged(max_sweeps, tol_v)
+    relaxation.write(state.v)
+    return sweep
+
+
+def _infeasible(example: int):
+    raise InfeasibleCircuitError(
+        f"the ideal-diode constraints cannot all hold (example {example}): some node is "
+        f"forced above one diode's limit and below another's")
+
+
+def _not_converged(max_sweeps: int, tol_v: float):
+    raise ConvergenceError(f"coordinate descent did not converge in {max_sweeps} sweeps "
+                           f"(tolerance {tol_v:.3g} V); raise max_sweeps or tol")
 
 
 def _update_vcvs(cc: CompiledCircuit, state: _State) -> float:

@@ -1,0 +1,230 @@
+"""The layered fast path of the cd solver: half-sweeps as matrix products plus a clip.
+
+A compiled circuit is *layered* when its free nodes split into layers 1..L such that
+every resistor joins two consecutive layers, or a layer and a fixed node; every ideal
+diode joins a free node to a fixed one; and there are no Shockley diodes, VCVS or
+multi-node groups. Coordinate descent on such a circuit updates all nodes of a layer at
+once (they do not touch each other), odd layers then even layers: each update is
+
+    v_k = clip((sum_j v_j @ M_kj + J_k) / (sum_j deg_kj + leak_k), lo_k, hi_k)
+
+where j runs over the neighbouring layers and the fixed nodes. Coupling matrices are
+views into the compiled conductance array when the circuit lists each layer's resistors
+contiguously in row-major order (as `build_drn` does), so training updates reach the
+solver without copies; otherwise they are gathered once per solve.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..compiled import CompiledCircuit
+
+FIXED = -1
+
+
+@dataclass
+class Coupling:
+    """The resistors between layer `layer` and `other` (another layer's number, or FIXED).
+
+    rows/cols: node indices of the resistors' first/second pins; `layer_is_cols` tells
+    which side belongs to `layer`. resistors: their indices in cc.conductance; cells:
+    their row-major positions in the (n_rows, n_cols) matrix; `view`: the slice of
+    cc.conductance that *is* that matrix, when the resistors are listed contiguously.
+    """
+
+    layer: int
+    other: int
+    rows: np.ndarray
+    cols: np.ndarray
+    layer_is_cols: bool
+    resistors: np.ndarray
+    cells: np.ndarray
+    view: slice | None
+
+    def matrix(self, conductance: np.ndarray) -> np.ndarray:
+        """The (n_rows, n_cols) conductance matrix, siemens."""
+        shape = (len(self.rows), len(self.cols))
+        if self.view is not None:
+            return conductance[self.view].reshape(shape)
+        dense = np.bincount(self.cells, weights=conductance[self.resistors],
+                            minlength=shape[0] * shape[1])
+        return dense.reshape(shape).astype(conductance.dtype)
+
+
+@dataclass
+class LayerPlan:
+    """Layers (node index arrays) and their couplings, built once per compiled circuit."""
+
+    layers: list[np.ndarray]
+    couplings: list[Coupling]
+
+
+def plan_layers(cc: CompiledCircuit) -> LayerPlan | None:
+    """The layer structure of a compiled circuit, or None when it is not layered."""
+    if len(cc.shock_a) or len(cc.vcvs_names) or len(cc.pair_diodes):
+        return None
+    if cc.n_groups == 0 or np.any(np.diff(cc.grp_ptr) != 1):
+        return None
+    fixed = cc.group_of < 0
+    if np.any(fixed[cc.ideal_a] == fixed[cc.ideal_c]):
+        return None
+    layer_of = _layer_numbers(cc, fixed)
+    if layer_of is None:
+        return None
+    return _couplings(cc, layer_of)
+
+
+def _layer_numbers(cc: CompiledCircuit, fixed: np.ndarray) -> np.ndarray | None:
+    """Breadth-first distance of each free node from the fixed nodes (not counting clamps)."""
+    layer_of = np.full(cc.n_all, FIXED, dtype=np.int64)
+    sources = fixed.copy()
+    sources[cc.clamp_nodes] = False
+    frontier = np.unique(cc.adj_node[_neighbour_slots(cc, np.flatnonzero(sources))])
+    depth = 1
+    while frontier.size:
+        frontier = frontier[(~fixed[frontier]) & (layer_of[frontier] == FIXED)]
+        layer_of[frontier] = depth
+        frontier = np.unique(cc.adj_node[_neighbour_slots(cc, frontier)])
+        depth += 1
+    if np.any(layer_of[~fixed] == FIXED):
+        return None
+    a, b = layer_of[cc.res_a], layer_of[cc.res_b]
+    free_pair = (a != FIXED) & (b != FIXED)
+    if np.any(free_pair & (np.abs(a - b) != 1)):
+        return None
+    return layer_of
+
+
+def _neighbour_slots(cc: CompiledCircuit, nodes: np.ndarray) -> np.ndarray:
+    starts, stops = cc.adj_ptr[nodes], cc.adj_ptr[nodes + 1]
+    if not len(nodes):
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate([np.arange(s, e) for s, e in zip(starts, stops)])
+
+
+def _couplings(cc: CompiledCircuit, layer_of: np.ndarray) -> LayerPlan:
+    n_layers = int(layer_of.max())
+    layers = [np.flatnonzero(layer_of == k) for k in range(1, n_layers + 1)]
+    a, b = layer_of[cc.res_a], layer_of[cc.res_b]
+    couplings = []
+    for k in range(1, n_layers + 1):
+        for other in (FIXED, k + 1):
+            for layer_side, other_side in ((a, b), (b, a)):
+                chosen = np.flatnonzero((layer_side == k) & (other_side == other))
+                if chosen.size:
+                    couplings.append(_coupling(cc, k - 1, other - 1 if other != FIXED else FIXED,
+                                               chosen, layer_side is b))
+    return LayerPlan(layers, couplings)
+
+
+def _coupling(cc: CompiledCircuit, layer: int, other: int, resistors: np.ndarray,
+              layer_is_cols: bool) -> Coupling:
+    """A coupling whose rows are the resistors' first pins and columns their second pins."""
+    first, second = cc.res_a[resistors], cc.res_b[resistors]
+    rows, cols = _in_first_seen_order(first), _in_first_seen_order(second)
+    position = np.zeros(cc.n_all, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    row_pos = position[first]
+    position[cols] = np.arange(len(cols))
+    cells = row_pos * len(cols) + position[second]
+    contiguous = (len(cells) == len(rows) * len(cols) and np.all(np.diff(resistors) == 1)
+                  and np.array_equal(cells, np.arange(len(cells))))
+    view = slice(int(resistors[0]), int(resistors[-1]) + 1) if contiguous else None
+    return Coupling(layer, other, rows, cols, layer_is_cols, resistors, cells, view)
+
+
+def _in_first_seen_order(nodes: np.ndarray) -> np.ndarray:
+    _, first = np.unique(nodes, return_index=True)
+    return nodes[np.sort(first)]
+
+
+class LayeredRelaxation:
+    """Half-sweeps of a layered circuit for one solve: matrices, constant terms, bounds.
+
+    v: node voltages (batch, n_all) with fixed nodes already set; inj (batch, n_all) and
+    leak (n_all,): injected currents (A) and nudging conductances (S); conductance: the
+    compiled conductances in v's dtype. Raises nothing: empty bounds are reported by
+    `infeasible`.
+    """
+
+    def __init__(self, plan: LayerPlan, v: np.ndarray, inj: np.ndarray, leak: np.ndarray,
+                 conductance: np.ndarray, cc: CompiledCircuit):
+        self.plan = plan
+        self.states = [v[:, nodes] for nodes in plan.layers]
+        position = np.full(cc.n_all, -1, dtype=np.int64)
+        for nodes in plan.layers:
+            position[nodes] = np.arange(len(nodes))
+        self.constant = [inj[:, nodes].copy() for nodes in plan.layers]
+        self.degree = [leak[nodes].copy() for nodes in plan.layers]
+        self.links: list[list] = [[] for _ in plan.layers]
+        for coupling in plan.couplings:
+            matrix = coupling.matrix(conductance)
+            self._add(coupling, matrix, v, position)
+        self.lo, self.hi = _bounds(cc, plan, v, position)
+
+    def _add(self, c: Coupling, matrix: np.ndarray, v: np.ndarray, position: np.ndarray) -> None:
+        mine, theirs = (c.cols, c.rows) if c.layer_is_cols else (c.rows, c.cols)
+        into_mine = matrix if c.layer_is_cols else matrix.T  # (n_theirs, n_mine)
+        self.degree[c.layer] += into_mine.sum(axis=0)
+        if c.other == FIXED:
+            self.constant[c.layer][:, position[mine]] += v[:, theirs] @ into_mine
+            return
+        self.degree[c.other] += into_mine.sum(axis=1)
+        self.links[c.layer].append((c.other, position[theirs], position[mine], into_mine))
+        self.links[c.other].append((c.layer, position[mine], position[theirs], into_mine.T))
+
+    @property
+    def infeasible(self) -> bool:
+        """Some node's diodes allow no voltage at all."""
+        return any(np.any(lo > hi) for lo, hi in zip(self.lo, self.hi))
+
+    def sweep(self) -> float:
+        """One sweep (odd layers, then even ones); returns the largest change, volts."""
+        change = 0.0
+        for parity in (0, 1):
+            for k in range(parity, len(self.states), 2):
+                new = self._optimum(k)
+                change = max(change, float(np.abs(new - self.states[k]).max(initial=0.0)))
+                self.states[k] = new
+        return change
+
+    def _optimum(self, k: int) -> np.ndarray:
+        num = self.constant[k].copy()
+        for other, source, target, matrix in self.links[k]:
+            contribution = self.states[other][:, source] @ matrix
+            if _is_identity(target):
+                num += contribution
+            else:
+                num[:, target] += contribution
+        return np.clip(num / self.degree[k], self.lo[k], self.hi[k])
+
+    def write(self, v: np.ndarray) -> None:
+        """Copy the layer states into v (batch, n_all)."""
+        for nodes, state in zip(self.plan.layers, self.states):
+            v[:, nodes] = state
+
+
+def _is_identity(index: np.ndarray) -> bool:
+    return bool(index.size == 0 or (index[0] == 0 and np.all(np.diff(index) == 1)))
+
+
+def _bounds(cc: CompiledCircuit, plan: LayerPlan, v: np.ndarray, position: np.ndarray):
+    """Per layer (batch, n_k) lower and upper voltage bounds from the ideal diodes."""
+    batch = v.shape[0]
+    lo = [np.full((batch, len(nodes)), -np.inf, dtype=v.dtype) for nodes in plan.layers]
+    hi = [np.full((batch, len(nodes)), np.inf, dtype=v.dtype) for nodes in plan.layers]
+    layer_of = np.full(cc.n_all, FIXED, dtype=np.int64)
+    for k, nodes in enumerate(plan.layers):
+        layer_of[nodes] = k
+    anode_free = layer_of[cc.ideal_a] != FIXED
+    # anode free: v_a <= v_c + vf; cathode free: v_c >= v_a - vf
+    for bounds, free, fixed, sign, reduce in ((hi, cc.ideal_a, cc.ideal_c, 1.0, np.minimum),
+                                              (lo, cc.ideal_c, cc.ideal_a, -1.0, np.maximum)):
+        chosen = anode_free if sign > 0 else ~anode_free
+        for k in np.unique(layer_of[free[chosen]]):
+            d = np.flatnonzero(chosen & (layer_of[free] == k))
+            limit = v[:, fixed[d]] + sign * cc.ideal_vf[d]
+            reduce.at(bounds[k], (slice(None), position[free[d]]), limit)
+    return lo, hi
