@@ -12,6 +12,8 @@ VERBS = {
     "solve": "solve",
     "check": "check",
     "build": "build",
+    "gradcheck": "gradcheck",
+    "train": "train",
     "export": "export",
 }
 

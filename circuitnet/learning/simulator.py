@@ -1,19 +1,18 @@
 """The trainer's one door to the solvers: free, nudged and clamped states for given parameters.
 
-This is the one place that would change if `solve` took parameter overrides itself.
+Parameters reach `solve` here and only here (see `Simulator.set_parameters`).
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..circuit import Circuit
 from ..compiled import CompiledCircuit
-from ..conditions import Clamp, Nudge, make_conditions
-from ..errors import CircuitValidationError, DataError
-from ..solvers import SOLVERS
+from ..conditions import Clamp, Nudge
+from ..errors import CircuitValidationError, ConvergenceError, DataError
+from ..solvers import SOLVERS, solve
 from .parameters import Parameters, circuit_with
 
 
@@ -42,9 +41,7 @@ class Simulator:
     """Steady states of one circuit under changing trainable parameters.
 
     Every state is an array of node voltages, shape (batch, n_nodes), columns in `nodes`
-    order. Parameters reach the solver here and only here: with the `cd` solver the circuit
-    is compiled once and each solve overrides its conductance array and the bias sources'
-    values; the reference solvers get a circuit copy carrying the values (`circuit_with`).
+    order. The reference solvers get a circuit copy carrying the parameters (`circuit_with`).
     """
 
     def __init__(self, circuit: Circuit, settings: SolverSettings):
@@ -59,34 +56,52 @@ class Simulator:
         self.settings = settings
         self.nodes = circuit.nodes
         self.output_index = np.array([self.nodes.index(n) for n in circuit.outputs])
-        self._module = importlib.import_module(f"..solvers.{SOLVERS[settings.solver]}", __package__)
-        self._compiled = circuit.compile() if settings.solver == "cd" else None
-        self._target: Circuit | CompiledCircuit = self._compiled or circuit
-        self._params: Parameters | None = None
-        self._res_index: np.ndarray | None = None
+        self._target: Circuit | CompiledCircuit = circuit
+        self._working: Circuit | None = None
+        self._output_conductance = np.zeros(len(circuit.outputs))
+
+    def set_parameters(self, params: Parameters) -> None:
+        """Use these conductances and biases for the following solves.
+
+        With the cd solver a private copy of the circuit is compiled once; later calls
+        overwrite its conductance array and its bias sources' values in place.
+        """
+        if self.settings.solver != "cd":
+            self._target = circuit_with(self.circuit, params)
+            return
+        if self._working is None:
+            self._working = circuit_with(self.circuit, params)
+            self._target = self._working.compile()
+            position = {name: k for k, name in enumerate(self._target.res_names)}
+            self._res_index = np.array([position[n] for n in params.resistors], dtype=np.intp)
+        self._target.conductance[self._res_index] = params.conductances
+        cc = self._target
+        at_node = np.bincount(cc.res_a, cc.conductance, cc.n_all) + np.bincount(cc.res_b, cc.conductance, cc.n_all)
+        self._output_conductance = at_node[[cc.node_index(n) for n in self.circuit.outputs]]
+        for name, b in zip(params.sources, params.biases):
+            self._working.elements[name].value = float(b)
 
     @property
     def n_features(self) -> int:
         """Number of data features the circuit takes."""
         return self.circuit.inputs.n_features
 
-    def set_parameters(self, params: Parameters) -> None:
-        """Use these conductances and biases (copied) for the following solves."""
-        self._params = params.copy()
-        if self._compiled is None:
-            self._target = circuit_with(self.circuit, params)
-            return
-        if self._res_index is None:
-            position = {name: k for k, name in enumerate(self._compiled.res_names)}
-            self._res_index = np.array([position[n] for n in params.resistors], dtype=np.intp)
-        self._compiled.conductance[self._res_index] = params.conductances
-
     def free(self, x: np.ndarray) -> np.ndarray:
         """Free state for inputs x (batch, n_features), started cold."""
         return self._solve(x)
 
     def nudged(self, x: np.ndarray, beta: float, targets: np.ndarray, warm: np.ndarray) -> np.ndarray:
-        """State with the outputs nudged by conductance beta towards targets (batch, n_outputs)."""
+        """State with the outputs nudged by conductance beta towards targets (batch, n_outputs).
+
+        A negative beta must stay below every output node's total conductance, or the nudged
+        energy is not convex (no steady state): ConvergenceError then says so.
+        """
+        if beta < 0 and self._working is not None and -beta >= self._output_conductance.min():
+            k = int(np.argmin(self._output_conductance))
+            raise ConvergenceError(
+                f"negative nudging beta={beta:g} S exceeds the {self._output_conductance[k]:.3g} S of "
+                f"resistors at output {self.circuit.outputs[k]!r}: the nudged circuit has no steady "
+                "state; use a smaller beta (or a positive-only algorithm: pep, pcpl, cl)")
         return self._solve(x, nudge=Nudge(self.circuit.outputs, beta, targets), warm_start=warm)
 
     def clamped(self, x: np.ndarray, values: np.ndarray, warm: np.ndarray) -> np.ndarray:
@@ -97,17 +112,11 @@ class Simulator:
         """Output voltages of a state, shape (batch, n_outputs)."""
         return state[:, self.output_index]
 
-    def _solve(self, x: np.ndarray, nudge: Nudge | None = None, clamp: Clamp | None = None,
-               warm_start: np.ndarray | None = None) -> np.ndarray:
+    def _solve(self, x: np.ndarray, **conditions) -> np.ndarray:
         s = self.settings
-        conditions = make_conditions(self.circuit, x, nudge=nudge, clamp=clamp)
-        if self._params is not None:
-            for name, b in zip(self._params.sources, self._params.biases):
-                conditions.sources[name][:] = b
-        options = dict(tol=s.tol, max_sweeps=MAX_SWEEPS, warm_start=warm_start, dtype=np.dtype(s.dtype).type)
-        if s.sweeps is not None and self._compiled is not None:
-            options["sweeps"] = s.sweeps
-        solution = self._module.solve_conditions(self._target, conditions, **options)
+        solution = solve(self._target, x, solver=s.solver, tol=s.tol, max_sweeps=MAX_SWEEPS,
+                         sweeps=s.sweeps if s.solver == "cd" else None, dtype=np.dtype(s.dtype).type,
+                         **conditions)
         if solution.nodes[:len(self.nodes)] != self.nodes:
             return solution.voltages[:, [solution.nodes.index(n) for n in self.nodes]]
         return solution.voltages[:, :len(self.nodes)]

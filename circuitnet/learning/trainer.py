@@ -123,7 +123,7 @@ class Trainer:
 
     def _step(self, x: np.ndarray, labels: np.ndarray, epoch: int) -> tuple[float, int]:
         """One mini-batch update; returns the batch's summed loss and number of errors."""
-        targets = self.one_hot(labels)
+        targets = self.targets(labels)
         self.simulator.set_parameters(self.params_)
         free = self.simulator.free(x)
         out = self.simulator.outputs(free)
@@ -134,11 +134,25 @@ class Trainer:
                                    "(diverging states; try a smaller learning rate or beta)")
         self.optimizer_.step(self.params_, grad_g, grad_b, epoch)
         loss = 0.5 * float(np.sum((out - targets) ** 2))
-        return loss, int(np.sum(np.argmax(out, axis=1) != labels))
+        return loss, int(np.sum(self.classify(out) != labels))
 
-    def one_hot(self, labels: np.ndarray) -> np.ndarray:
-        """One-hot targets (batch, n_outputs), volts: 1 for the label's output, 0 elsewhere."""
+    @property
+    def n_classes(self) -> int:
+        """Number of classes: one per output, or two for a single output (a binary classifier)."""
+        return max(self.n_outputs, 2)
+
+    def targets(self, labels: np.ndarray) -> np.ndarray:
+        """Target voltages (batch, n_outputs): one-hot (1 V for the label's output, 0 V elsewhere);
+        with a single output, the label itself (0 V or 1 V)."""
+        if self.n_outputs == 1:
+            return labels[:, None].astype(float)
         return np.eye(self.n_outputs)[labels]
+
+    def classify(self, outputs: np.ndarray) -> np.ndarray:
+        """Classes from output voltages: argmax, or v > 0.5 V with a single output."""
+        if self.n_outputs == 1:
+            return (outputs[:, 0] > 0.5).astype(np.int64)
+        return np.argmax(outputs, axis=1)
 
     def outputs(self, x: np.ndarray) -> np.ndarray:
         """Output voltages of the free state for inputs x (n, n_features), in batches."""
@@ -148,8 +162,8 @@ class Trainer:
                                for k in range(0, len(x), EVAL_BATCH)])
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Predicted classes: argmax of the output voltages, shape (n,)."""
-        return np.argmax(self.outputs(x), axis=1)
+        """Predicted classes (see `classify`), shape (n,)."""
+        return self.classify(self.outputs(x))
 
     def score(self, x: np.ndarray, y: np.ndarray) -> float:
         """Accuracy on (x, y)."""
@@ -159,8 +173,8 @@ class Trainer:
         """Mean loss 1/2 sum_o (v_o - y_o)^2 and error rate on (x, y)."""
         x, y = self._check_data(x, y, "evaluation")
         out = self.outputs(x)
-        loss = 0.5 * float(np.mean(np.sum((out - self.one_hot(y)) ** 2, axis=1)))
-        return loss, float(np.mean(np.argmax(out, axis=1) != y))
+        loss = 0.5 * float(np.mean(np.sum((out - self.targets(y)) ** 2, axis=1)))
+        return loss, float(np.mean(self.classify(out) != y))
 
     def trained_circuit(self) -> Circuit:
         """A copy of the circuit carrying the trained conductances and biases."""
@@ -205,9 +219,9 @@ class Trainer:
             if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
                 raise DataError(f"{what} labels must be integers")
             y = y.astype(np.int64)
-        if y.size and (y.min() < 0 or y.max() >= self.n_outputs):
-            raise DataError(f"{what} labels range over {y.min()}..{y.max()}, but the circuit has "
-                            f"{self.n_outputs} outputs ('*@ output'): labels must be in 0..{self.n_outputs - 1}")
+        if y.size and (y.min() < 0 or y.max() >= self.n_classes):
+            raise DataError(f"{what} labels range over {y.min()}..{y.max()}, but the circuit's "
+                            f"{self.n_outputs} output(s) ('*@ output') take labels 0..{self.n_classes - 1}")
         return x, y
 
 

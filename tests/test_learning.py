@@ -1,0 +1,58 @@
+"""Each of the seven algorithms trains a small network: the loss and the error go down."""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+
+from circuitnet.datasets import load_dataset
+from circuitnet.errors import ConvergenceError
+from circuitnet.learning.trainer import Trainer
+from circuitnet.netlist import read_netlist
+from circuitnet.networks import build_drn
+
+XOR_NETLIST = pathlib.Path(__file__).parents[1] / "netlists" / "xor.cir"
+
+#: algorithm -> (beta, learning rate) for the three-class digits task below.
+SETTINGS = {"cep": (0.01, 0.02), "pep": (0.2, 0.02), "nep": (0.01, 0.02), "cl": (1.0, 0.01),
+            "pcpl": (0.5, 0.05), "ncpl": (0.5, 0.05), "ccpl": (0.5, 0.05)}
+
+
+@pytest.fixture(scope="module")
+def three_digits():
+    """150 training images of the digits 0, 1 and 2."""
+    data = load_dataset("digits")
+    keep = data.y_train < 3
+    return data.x_train[keep][:150], data.y_train[keep][:150]
+
+
+@pytest.mark.parametrize("algorithm", list(SETTINGS))
+def test_algorithm_learns(algorithm, three_digits):
+    x, y = three_digits
+    beta, lr = SETTINGS[algorithm]
+    trainer = Trainer(build_drn(64, [8], 3, gain=16.0, seed=0), algorithm=algorithm, beta=beta, lr=lr,
+                      epochs=5, batch_size=10)
+    loss0, error0 = trainer.evaluate(x, y)
+    trainer.fit(x, y)
+    loss, error = trainer.evaluate(x, y)
+    assert loss < 0.75 * loss0
+    # contrastive learning's clamped state is a large perturbation: a cruder estimate, slower
+    assert error < (0.4 if algorithm == "cl" else 0.15) < error0
+
+
+@pytest.mark.skipif(not XOR_NETLIST.exists(), reason="netlists/xor.cir not present")
+def test_xor_loss_goes_down():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    y = np.array([0, 1, 1, 0])
+    trainer = Trainer(read_netlist(XOR_NETLIST), algorithm="cep", beta=1e-3, lr=1e-6, epochs=40, batch_size=1)
+    loss0 = trainer.evaluate(x, y)[0]
+    trainer.fit(x, y)
+    assert trainer.evaluate(x, y)[0] < 0.7 * loss0
+
+
+def test_negative_beta_too_large_is_explained(three_digits):
+    x, y = three_digits
+    trainer = Trainer(build_drn(64, [8], 3, gain=16.0, seed=0), algorithm="nep", beta=5.0, epochs=1)
+    with pytest.raises(ConvergenceError, match="negative nudging beta=-5 S exceeds"):
+        trainer.fit(x, y)
