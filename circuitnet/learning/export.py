@@ -114,3 +114,9 @@ def export_trained(source: str | os.PathLike, output: str | os.PathLike,
     except OSError as error:
         raise DataError(f"cannot write {output}: {error}") from None
     return output, bom
+
+
+def is_trained_run(path: str | os.PathLike) -> bool:
+    """Whether `path` is a run directory with a checkpoint, or a checkpoint .npz file."""
+    path = Path(path)
+    return (path / "last.npz").is_file() if path.is_dir() else path.suffix == ".npz" and path.is_file()
