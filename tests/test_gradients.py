@@ -63,3 +63,26 @@ def test_finite_differences_with_vcvs():
     report = gradient_check(circuit, x, targets, [0.01], algorithms=["cep"], params=params)
     assert report.method == "finite differences"
     assert np.isfinite(report.errors["cep"][0])
+
+
+def test_gradcheck_cli(tmp_path, capsys):
+    from circuitnet.cli import main
+    from circuitnet.netlist import write_netlist
+
+    netlist = tmp_path / "drn.cir"
+    netlist.write_text(write_netlist(build_drn(64, [6], 10, gain=1.0, seed=0)))
+    assert main(["gradcheck", str(netlist), "--data", "digits", "--beta", "0.01", "--samples", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "implicit differentiation" in out and "cep" in out and "ccpl" in out
+    cep = [float(v) for v in next(line for line in out.splitlines() if line.startswith("cep")).split()[1:]]
+    assert cep[2] < cep[0] < 1e-2
+
+
+def test_gradcheck_cli_class_mismatch(tmp_path, capsys):
+    from circuitnet.cli import main
+    from circuitnet.netlist import write_netlist
+
+    netlist = tmp_path / "drn.cir"
+    netlist.write_text(write_netlist(build_drn(64, [6], 3, seed=0)))
+    assert main(["gradcheck", str(netlist), "--data", "digits"]) == 2
+    assert "10 classes but" in capsys.readouterr().err
