@@ -143,10 +143,20 @@ class CompiledCircuit:
             self._variants[nodes] = compile_circuit(self.circuit, clamp=nodes)
         variant = self._variants[nodes]
         variant.conductance = self.conductance
+        variant._variants.setdefault("sources", self.sources)
         return variant
 
     def __post_init__(self) -> None:
         self._index = {name: k for k, name in enumerate(self.node_names)}
+
+    @property
+    def sources(self):
+        """The circuit's SourceTable (`circuitnet.conditions`), cached."""
+        if "sources" not in self._variants:
+            from .conditions import SourceTable
+
+            self._variants["sources"] = SourceTable.of(self.circuit)
+        return self._variants["sources"]
 
     def layer_plan(self):
         """The layered structure (`solvers.layered.LayerPlan`), or None when not layered (cached)."""

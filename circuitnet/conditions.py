@@ -42,54 +42,91 @@ class Clamp:
 
 
 @dataclass
+class SourceTable:
+    """The circuit's voltage and current sources, in card order, with their netlist values.
+
+    names: lower-case source names; defaults: values (volts or amperes), shape (n,);
+    column: name -> position; inputs: positions of the `*@ input` sources (or None);
+    nodes: the circuit's node names, to check nudged and clamped nodes against.
+    Build it once per circuit (`SourceTable.of`) when solving it many times.
+    """
+
+    names: list[str]
+    defaults: np.ndarray
+    column: dict[str, int]
+    inputs: np.ndarray | None
+    nodes: frozenset[str]
+
+    @classmethod
+    def of(cls, circuit: Circuit) -> "SourceTable":
+        """The table of a circuit's sources."""
+        sources = [e for e in circuit.elements.values() if e.kind.letter in ("V", "I")]
+        names = [e.name for e in sources]
+        column = {name: k for k, name in enumerate(names)}
+        spec = circuit.inputs
+        inputs = None
+        if spec is not None and all(n in column for n in spec.sources):
+            inputs = np.array([column[n] for n in spec.sources], dtype=np.intp)
+        return cls(names, np.array([e.value for e in sources], dtype=float), column, inputs,
+                   frozenset(circuit.nodes))
+
+
+@dataclass
 class Conditions:
     """What a solver needs besides the circuit.
 
     batch: number of operating points.
-    sources: every V and I source name -> its value per example, shape (batch,),
-        volts or amperes; VCVS gains are taken from the circuit.
+    table: the circuit's sources; values: their values per example, shape (batch, n)
+        (volts or amperes). VCVS gains are taken from the circuit.
     nudge, clamp: optional, see `Nudge` and `Clamp`.
     """
 
     batch: int
-    sources: dict[str, np.ndarray]
+    table: SourceTable
+    values: np.ndarray
     nudge: Nudge | None = None
     clamp: Clamp | None = None
 
+    @property
+    def sources(self) -> dict[str, np.ndarray]:
+        """Source name -> its values per example, shape (batch,)."""
+        return {name: self.values[:, k] for k, name in enumerate(self.table.names)}
+
 
 def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | None = None,
-                    clamp: Clamp | None = None) -> Conditions:
+                    clamp: Clamp | None = None, table: SourceTable | None = None) -> Conditions:
     """Resolve `inputs` into per-example source values.
 
     inputs: None (the netlist's values); a mapping from source name to a value or an
         array of shape (batch,); or an array of shape (batch, n_features) (or
         (n_features,)) for the `*@ input` sources, scaled by the directive's gain and
         mirrored when it says so.
+    table: the circuit's SourceTable, when the caller keeps one (saves a pass over the
+        elements of a large circuit).
     """
-    overrides = _input_overrides(circuit, inputs)
-    batch = _batch_size(overrides, nudge, clamp)
-    sources = {}
-    for element in circuit.elements.values():
-        if element.kind.letter in ("V", "I"):
-            value = overrides.pop(element.name, element.value)
-            sources[element.name] = np.broadcast_to(np.asarray(value, dtype=float), (batch,)).copy()
-    if overrides:
-        raise CircuitValidationError(
-            f"cannot set {', '.join(sorted(overrides))}: no voltage or current source of that name")
+    table = table or SourceTable.of(circuit)
+    if inputs is None or isinstance(inputs, Mapping):
+        overrides = {name.lower(): np.asarray(v, dtype=float) for name, v in (inputs or {}).items()}
+        unknown = sorted(set(overrides) - set(table.column))
+        if unknown:
+            raise CircuitValidationError(
+                f"cannot set {', '.join(unknown)}: no voltage or current source of that name")
+        batch = _batch_size([v.shape[0] for v in overrides.values() if v.ndim == 1], nudge, clamp)
+        values = np.tile(table.defaults, (batch, 1))
+        for name, value in overrides.items():
+            values[:, table.column[name]] = value
+    else:
+        features = _input_values(circuit, np.asarray(inputs, dtype=float))
+        batch = _batch_size([features.shape[0]], nudge, clamp)
+        values = np.tile(table.defaults, (batch, 1))
+        values[:, table.inputs] = features
     for extra in (nudge, clamp):
-        _check_nodes(circuit, extra, batch)
-    return Conditions(batch, sources, nudge, clamp)
+        _check_nodes(table, extra, batch)
+    return Conditions(batch, table, values, nudge, clamp)
 
 
-def _input_overrides(circuit: Circuit, inputs: Inputs) -> dict[str, np.ndarray]:
-    if inputs is None:
-        return {}
-    if isinstance(inputs, Mapping):
-        return {name.lower(): np.asarray(value, dtype=float) for name, value in inputs.items()}
-    return _feature_overrides(circuit, np.asarray(inputs, dtype=float))
-
-
-def _feature_overrides(circuit: Circuit, x: np.ndarray) -> dict[str, np.ndarray]:
+def _input_values(circuit: Circuit, x: np.ndarray) -> np.ndarray:
+    """Values of the `*@ input` sources (batch, n_sources) for features x (batch, n_features)."""
     spec = circuit.inputs
     if spec is None:
         raise DataError(f"{circuit.source_file}: the netlist has no '*@ input' directive, "
@@ -101,25 +138,21 @@ def _feature_overrides(circuit: Circuit, x: np.ndarray) -> dict[str, np.ndarray]
     if not np.all(np.isfinite(x)):
         raise DataError("inputs contain NaN or infinite values")
     values = spec.gain * x
-    if spec.mirror:
-        values = np.concatenate([values, -values], axis=1)
-    return {name: values[:, k] for k, name in enumerate(spec.sources)}
+    return np.concatenate([values, -values], axis=1) if spec.mirror else values
 
 
-def _batch_size(overrides: dict[str, np.ndarray], nudge: Nudge | None, clamp: Clamp | None) -> int:
-    sizes = {v.shape[0] for v in overrides.values() if v.ndim == 1}
-    sizes |= {np.atleast_2d(c.targets if isinstance(c, Nudge) else c.values).shape[0]
-              for c in (nudge, clamp) if c is not None}
-    if len(sizes) > 1:
-        raise DataError(f"inconsistent batch sizes in the inputs: {sorted(sizes)}")
-    return sizes.pop() if sizes else 1
+def _batch_size(sizes: list[int], nudge: Nudge | None, clamp: Clamp | None) -> int:
+    found = set(sizes) | {np.atleast_2d(c.targets if isinstance(c, Nudge) else c.values).shape[0]
+                          for c in (nudge, clamp) if c is not None}
+    if len(found) > 1:
+        raise DataError(f"inconsistent batch sizes in the inputs: {sorted(found)}")
+    return found.pop() if found else 1
 
 
-def _check_nodes(circuit: Circuit, extra: Nudge | Clamp | None, batch: int) -> None:
+def _check_nodes(table: SourceTable, extra: Nudge | Clamp | None, batch: int) -> None:
     if extra is None:
         return
-    known = set(circuit.nodes)
-    unknown = [n for n in extra.nodes if n not in known]
+    unknown = [n for n in extra.nodes if n not in table.nodes]
     if unknown:
         raise CircuitValidationError(f"unknown node(s) {unknown} in {type(extra).__name__.lower()}")
     values = extra.targets if isinstance(extra, Nudge) else extra.values

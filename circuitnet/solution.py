@@ -1,9 +1,37 @@
 """The result of a DC solve, shared by every solver."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Callable, Iterator
 
 import numpy as np
+
+
+class LazyCurrents(Mapping):
+    """A read-only mapping of element currents computed on first use.
+
+    Large networks have millions of resistors: their currents are only worked out when
+    somebody asks for one.
+    """
+
+    def __init__(self, compute: Callable[[], dict]):
+        self._compute = compute
+        self._values: dict | None = None
+
+    def _all(self) -> dict:
+        if self._values is None:
+            self._values = self._compute()
+        return self._values
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self._all()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 @dataclass
@@ -26,7 +54,7 @@ class Solution:
 
     nodes: list[str]
     voltages: np.ndarray
-    currents: dict[str, np.ndarray]
+    currents: Mapping[str, np.ndarray]
     solver: str
     sweeps: int = 0
     residual: float = 0.0

@@ -64,7 +64,8 @@ class Simulator:
         """Use these conductances and biases for the following solves.
 
         With the cd solver a private copy of the circuit is compiled once; later calls
-        overwrite its conductance array and its bias sources' values in place.
+        overwrite its conductance array and its bias sources' values (`sources.defaults`)
+        in place.
         """
         if self.settings.solver != "cd":
             self._target = circuit_with(self.circuit, params)
@@ -74,12 +75,13 @@ class Simulator:
             self._target = self._working.compile()
             position = {name: k for k, name in enumerate(self._target.res_names)}
             self._res_index = np.array([position[n] for n in params.resistors], dtype=np.intp)
+            column = self._target.sources.column
+            self._bias_index = np.array([column[n] for n in params.sources], dtype=np.intp)
         self._target.conductance[self._res_index] = params.conductances
+        self._target.sources.defaults[self._bias_index] = params.biases
         cc = self._target
         at_node = np.bincount(cc.res_a, cc.conductance, cc.n_all) + np.bincount(cc.res_b, cc.conductance, cc.n_all)
         self._output_conductance = at_node[[cc.node_index(n) for n in self.circuit.outputs]]
-        for name, b in zip(params.sources, params.biases):
-            self._working.elements[name].value = float(b)
 
     @property
     def n_features(self) -> int:

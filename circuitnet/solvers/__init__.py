@@ -45,7 +45,8 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
         from .coordinate_descent import solve_conditions
 
         compiled = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
-        conditions = make_conditions(compiled.circuit, inputs, nudge=nudge, clamp=clamp)
+        conditions = make_conditions(compiled.circuit, inputs, nudge=nudge, clamp=clamp,
+                                     table=compiled.sources)
         return solve_conditions(compiled, conditions, tol=tol, max_sweeps=max_sweeps,
                                 warm_start=warm_start, dtype=dtype, sweeps=sweeps)
     if isinstance(circuit, CompiledCircuit):

@@ -14,7 +14,7 @@ from ..circuit import Circuit
 from ..compiled import CompiledCircuit
 from ..conditions import Conditions
 from ..errors import ConvergenceError, InfeasibleCircuitError
-from ..solution import Solution
+from ..solution import LazyCurrents, Solution
 from . import kernels
 from .kkt import Balance, balance
 from .layered import LayeredRelaxation
@@ -38,12 +38,25 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
     scale = max(1.0, float(np.abs(state.off).max(initial=0.0)))
     tol_v = max(tol, 8 * np.finfo(dtype).eps) * scale
     used = _iterate(cc, state, tol_v, max_sweeps, sweeps)
-    result = balance(cc, state.v.astype(np.float64), state.inj.astype(np.float64),
-                     state.leak.astype(np.float64), tight_tol=10 * tol_v)
-    _check_diodes(result, tol_v)
-    if sweeps is None and result.residual > _current_tolerance(cc, tol_v):
-        return _fall_back(circuit, conditions, result)
-    return _solution(cc, state, conditions, result, used, time.perf_counter() - start)
+    if state.certificate is None:
+        result = _balance(cc, state, tol_v)
+        state.certificate = (result.residual, result.diode_violation, _max_node_conductance(cc))
+    residual, violation, conductance = state.certificate
+    if violation > 100 * tol_v:
+        raise InfeasibleCircuitError(
+            f"an ideal diode is forced beyond its limit by {violation:.3g} V: its terminals are "
+            f"fixed by sources, so the diode constraints cannot all hold")
+    if sweeps is None and residual > 100.0 * tol_v * max(conductance, 1e-12):
+        return _fall_back(circuit, conditions, residual)
+    return Solution(nodes=cc.node_names[:cc.n_user], voltages=state.v[:, :cc.n_user].copy(),
+                    currents=LazyCurrents(lambda: _currents(cc, state, conditions, tol_v)),
+                    solver="cd", sweeps=used, residual=residual, diode_violation=violation,
+                    seconds=time.perf_counter() - start)
+
+
+def _balance(cc: CompiledCircuit, state: "_State", tol_v: float) -> Balance:
+    return balance(cc, state.v.astype(np.float64), state.inj.astype(np.float64),
+                   state.leak.astype(np.float64), tight_tol=10 * tol_v)
 
 
 class _State:
@@ -51,6 +64,8 @@ class _State:
 
     def __init__(self, cc, v, off, inj, leak, tie_values):
         self.v, self.off, self.inj, self.leak, self.tie_values = v, off, inj, leak, tie_values
+        #: (residual A, diode violation V, largest node conductance S), when already known
+        self.certificate: tuple[float, float, float] | None = None
 
     @classmethod
     def prepare(cls, cc: CompiledCircuit, conditions: Conditions, warm_start, dtype) -> "_State":
@@ -58,10 +73,9 @@ class _State:
         tie_values = _tie_values(cc, conditions)
         off = _offsets(cc, tie_values)
         inj = np.zeros((batch, cc.n_all))
-        for k, name in enumerate(cc.isrc_names):
-            value = conditions.sources[name]
-            inj[:, cc.isrc_pos[k]] -= value
-            inj[:, cc.isrc_neg[k]] += value
+        currents = _columns(conditions, cc.isrc_names)
+        np.add.at(inj, (slice(None), cc.isrc_pos), -currents)
+        np.add.at(inj, (slice(None), cc.isrc_neg), currents)
         leak = np.zeros(cc.n_all)
         if conditions.nudge is not None:
             nodes = [cc.node_index(n) for n in conditions.nudge.nodes]
@@ -75,11 +89,16 @@ class _State:
 def _tie_values(cc: CompiledCircuit, conditions: Conditions) -> list[np.ndarray]:
     """Per kind (V sources, VCVS, clamps) an array (batch, count) of tie voltages."""
     batch = conditions.batch
-    sources = np.stack([conditions.sources[n] for n in cc.vsrc_names], axis=1) \
-        if cc.vsrc_names else np.zeros((batch, 0))
+    sources = _columns(conditions, cc.vsrc_names)
     clamps = np.atleast_2d(conditions.clamp.values) if conditions.clamp is not None \
         else np.zeros((batch, 0))
     return [sources, np.zeros((batch, len(cc.vcvs_names))), clamps]
+
+
+def _columns(conditions: Conditions, names: list[str]) -> np.ndarray:
+    """Values of the named sources, shape (batch, len(names))."""
+    column = conditions.table.column
+    return conditions.values[:, [column[n] for n in names]]
 
 
 def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
@@ -173,6 +192,7 @@ def _relax_layered(cc: CompiledCircuit, plan, state: _State, tol_v: float, max_s
         if not fixed:
             _not_converged(max_sweeps, tol_v)
     relaxation.write(state.v)
+    state.certificate = (relaxation.residual(), 0.0, relaxation.max_degree)
     return sweep
 
 
@@ -199,33 +219,27 @@ def _update_vcvs(cc: CompiledCircuit, state: _State) -> float:
     return change
 
 
-def _check_diodes(result: Balance, tol_v: float) -> None:
-    if result.diode_violation > 100 * tol_v:
-        raise InfeasibleCircuitError(
-            f"an ideal diode is forced beyond its limit by {result.diode_violation:.3g} V: its "
-            f"terminals are fixed by sources, so the diode constraints cannot all hold")
+def _max_node_conductance(cc: CompiledCircuit) -> float:
+    """Largest total conductance at a node, siemens."""
+    ends = np.concatenate([cc.res_a, cc.res_b])
+    return float(np.bincount(ends, np.concatenate([cc.conductance, cc.conductance]),
+                             minlength=cc.n_all).max(initial=0.0))
 
 
-def _current_tolerance(cc: CompiledCircuit, tol_v: float) -> float:
-    """KKT residual (amperes) still consistent with a voltage tolerance tol_v."""
-    node_conductance = np.bincount(np.concatenate([cc.res_a, cc.res_b]),
-                                   np.concatenate([cc.conductance, cc.conductance]), minlength=cc.n_all)
-    return 100.0 * tol_v * max(float(node_conductance.max(initial=0.0)), 1e-12)
-
-
-def _fall_back(circuit, conditions: Conditions, result: Balance) -> Solution:
+def _fall_back(circuit, conditions: Conditions, residual: float) -> Solution:
     """Coordinate descent stalled at a non-optimal corner: solve exactly as a QP instead."""
     from . import qp
 
     if isinstance(circuit, CompiledCircuit):
         circuit = circuit.current_circuit()
     solution = qp.solve_conditions(circuit, conditions, tol=1e-12, max_sweeps=0)
-    solution.info["fallback"] = f"qp (coordinate descent stalled, residual {result.residual:.3g} A)"
+    solution.info["fallback"] = f"qp (coordinate descent stalled, residual {residual:.3g} A)"
     return solution
 
 
-def _solution(cc: CompiledCircuit, state: _State, conditions: Conditions, result: Balance,
-              sweeps: int, seconds: float) -> Solution:
+def _currents(cc: CompiledCircuit, state: _State, conditions: Conditions, tol_v: float) -> dict:
+    """Every element's current (amperes, SPICE sign), shape (batch,) each."""
+    result = _balance(cc, state, tol_v)
     currents: dict[str, np.ndarray] = {}
     for k, name in enumerate(cc.res_names[:cc.n_circuit_res]):
         currents[name] = result.resistor[:, k]
@@ -241,8 +255,6 @@ def _solution(cc: CompiledCircuit, state: _State, conditions: Conditions, result
         names = tables[tree.kind[edge]]
         if names:
             currents[names[tree.index[edge]]] = result.tie[:, edge]
-    for name in cc.isrc_names:
-        currents[name] = conditions.sources[name]
-    return Solution(nodes=cc.node_names[:cc.n_user], voltages=state.v[:, :cc.n_user].copy(),
-                    currents=currents, solver="cd", sweeps=sweeps, residual=result.residual,
-                    diode_violation=result.diode_violation, seconds=seconds)
+    for k, name in enumerate(cc.isrc_names):
+        currents[name] = _columns(conditions, cc.isrc_names)[:, k]
+    return currents

@@ -191,6 +191,10 @@ class LayeredRelaxation:
         return change
 
     def _optimum(self, k: int) -> np.ndarray:
+        return np.clip(self._num(k) / self.degree[k], self.lo[k], self.hi[k])
+
+    def _num(self, k: int) -> np.ndarray:
+        """Current into layer k's nodes if they were grounded, amperes (batch, n_k)."""
         num = self.constant[k].copy()
         for other, source, target, matrix in self.links[k]:
             contribution = self.states[other][:, source] @ matrix
@@ -198,7 +202,26 @@ class LayeredRelaxation:
                 num += contribution
             else:
                 num[:, target] += contribution
-        return np.clip(num / self.degree[k], self.lo[k], self.hi[k])
+        return num
+
+    def residual(self) -> float:
+        """Largest KCL imbalance (amperes) at a free node that its diodes cannot carry.
+
+        At a node held at its upper bound the surplus current leaves through the diode, so
+        only a deficit counts; at its lower bound only a surplus; elsewhere both.
+        """
+        worst = 0.0
+        for k, state in enumerate(self.states):
+            excess = self._num(k) - self.degree[k] * state
+            excess = np.where(state >= self.hi[k], np.minimum(excess, 0.0), excess)
+            excess = np.where(state <= self.lo[k], np.maximum(excess, 0.0), excess)
+            worst = max(worst, float(np.abs(excess).max(initial=0.0)))
+        return worst
+
+    @property
+    def max_degree(self) -> float:
+        """Largest total conductance at a free node, siemens."""
+        return max(float(d.max(initial=0.0)) for d in self.degree)
 
     def write(self, v: np.ndarray) -> None:
         """Copy the layer states into v (batch, n_all)."""
