@@ -143,11 +143,28 @@ class CompiledCircuit:
             self._variants[nodes] = compile_circuit(self.circuit, clamp=nodes)
         variant = self._variants[nodes]
         variant.conductance = self.conductance
+        variant._shared = self._shared
         variant._variants.setdefault("sources", self.sources)
         return variant
 
     def __post_init__(self) -> None:
         self._index = {name: k for k, name in enumerate(self.node_names)}
+        self.conductance.flags.writeable = False
+        self._shared = {"version": 0}
+
+    @property
+    def version(self) -> int:
+        """Incremented by every `set_conductances`: caches derived from conductances key on it."""
+        return self._shared["version"]
+
+    def set_conductances(self, values: np.ndarray, index: np.ndarray | slice = slice(None)) -> None:
+        """Write conductances (siemens) at `index` of `conductance` (which is read-only otherwise)."""
+        self.conductance.flags.writeable = True
+        try:
+            self.conductance[index] = values
+        finally:
+            self.conductance.flags.writeable = False
+        self._shared["version"] += 1
 
     @property
     def sources(self):

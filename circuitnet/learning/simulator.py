@@ -77,7 +77,7 @@ class Simulator:
             self._res_index = np.array([position[n] for n in params.resistors], dtype=np.intp)
             column = self._target.sources.column
             self._bias_index = np.array([column[n] for n in params.sources], dtype=np.intp)
-        self._target.conductance[self._res_index] = params.conductances
+        self._target.set_conductances(params.conductances, self._res_index)
         self._target.sources.defaults[self._bias_index] = params.biases
         cc = self._target
         at_node = np.bincount(cc.res_a, cc.conductance, cc.n_all) + np.bincount(cc.res_b, cc.conductance, cc.n_all)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..circuit import Circuit
 from ..datasets import Dataset
-from ..errors import ConvergenceError, DataError
+from ..errors import CircuitValidationError, ConvergenceError, DataError
 from .optimizer import SGD, per_layer
 from .parameters import Parameters, circuit_with
 from .rule import Pins, estimate_gradient
@@ -60,6 +60,7 @@ class Trainer:
         self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
         self.sweeps, self.tol, self.dtype, self.solver = sweeps, tol, dtype, solver
         self.progress = progress
+        _check_schedule(epochs, batch_size, sweeps, dtype)
         self.strategy = make_strategy(algorithm, beta)
         self.simulator = Simulator(circuit, SolverSettings(solver, sweeps, tol, dtype))
         self.params_ = Parameters.from_circuit(circuit)
@@ -223,6 +224,14 @@ class Trainer:
             raise DataError(f"{what} labels range over {y.min()}..{y.max()}, but the circuit's "
                             f"{self.n_outputs} output(s) ('*@ output') take labels 0..{self.n_classes - 1}")
         return x, y
+
+
+def _check_schedule(epochs: int, batch_size: int, sweeps: int | None, dtype: str) -> None:
+    if epochs < 0 or batch_size < 1 or (sweeps is not None and sweeps < 1):
+        raise CircuitValidationError(f"need epochs >= 0, batch_size >= 1 and sweeps >= 1 (or None), got "
+                                     f"{epochs}, {batch_size}, {sweeps}")
+    if dtype not in ("float32", "float64"):
+        raise CircuitValidationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
 
 
 def _progress(total: int, description: str, enabled: bool):

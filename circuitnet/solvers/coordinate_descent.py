@@ -176,8 +176,7 @@ def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fi
 def _relax_layered(cc: CompiledCircuit, plan, state: _State, tol_v: float, max_sweeps: int,
                    fixed: int | None) -> int:
     """The same sweeps as the kernel, as matrix products over whole layers (see layered.py)."""
-    relaxation = LayeredRelaxation(plan, state.v, state.inj, state.leak,
-                                   cc.conductance.astype(state.v.dtype, copy=False), cc)
+    relaxation = LayeredRelaxation(plan, state.v, state.inj, state.leak, cc)
     if relaxation.infeasible:
         _infeasible(int(np.flatnonzero([np.any(lo > hi, axis=1) for lo, hi in
                                         zip(relaxation.lo, relaxation.hi)][0])[0]))

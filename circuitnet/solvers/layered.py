@@ -140,18 +140,54 @@ def _in_first_seen_order(nodes: np.ndarray) -> np.ndarray:
     return nodes[np.sort(first)]
 
 
+class DerivedCache:
+    """Arrays derived from a compiled circuit's conductances, kept while its version holds.
+
+    Within one training step the free and nudged phases share conductances and inputs,
+    so the weight matrices (cast to the working dtype), their row and column sums and
+    the input layer's projection are computed once, not once per phase.
+    """
+
+    def __init__(self) -> None:
+        self.version = -1
+        self.store: dict = {}
+
+    @staticmethod
+    def of(cc: CompiledCircuit) -> "DerivedCache":
+        """The cache of a compiled circuit (created on first use)."""
+        return cc._variants.setdefault("derived", DerivedCache())
+
+    def get(self, cc: CompiledCircuit, key, compute):
+        """store[key], computed by compute() unless already there for cc's current version."""
+        if self.version != cc.version:
+            self.store.clear()
+            self.version = cc.version
+        if key not in self.store:
+            self.store[key] = compute()
+        return self.store[key]
+
+    def projection(self, cc: CompiledCircuit, key, fixed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """fixed @ matrix, reused while the fixed voltages are the same."""
+        last = self.get(cc, ("projection", key), lambda: [None, None])
+        if last[0] is None or last[0].shape != fixed.shape or not np.array_equal(last[0], fixed):
+            last[0], last[1] = fixed.copy(), fixed @ matrix
+        return last[1]
+
+
 class LayeredRelaxation:
     """Half-sweeps of a layered circuit for one solve: matrices, constant terms, bounds.
 
     v: node voltages (batch, n_all) with fixed nodes already set; inj (batch, n_all) and
-    leak (n_all,): injected currents (A) and nudging conductances (S); conductance: the
-    compiled conductances in v's dtype. Raises nothing: empty bounds are reported by
-    `infeasible`.
+    leak (n_all,): injected currents (A) and nudging conductances (S). Raises nothing:
+    empty bounds are reported by `infeasible`.
     """
 
     def __init__(self, plan: LayerPlan, v: np.ndarray, inj: np.ndarray, leak: np.ndarray,
-                 conductance: np.ndarray, cc: CompiledCircuit):
+                 cc: CompiledCircuit):
         self.plan = plan
+        cache = DerivedCache.of(cc)
+        dtype = v.dtype
+        conductance = cache.get(cc, ("conductance", dtype), lambda: cc.conductance.astype(dtype))
         self.states = [v[:, nodes] for nodes in plan.layers]
         position = np.full(cc.n_all, -1, dtype=np.int64)
         for nodes in plan.layers:
@@ -159,19 +195,19 @@ class LayeredRelaxation:
         self.constant = [inj[:, nodes].copy() for nodes in plan.layers]
         self.degree = [leak[nodes].copy() for nodes in plan.layers]
         self.links: list[list] = [[] for _ in plan.layers]
-        for coupling in plan.couplings:
-            matrix = coupling.matrix(conductance)
-            self._add(coupling, matrix, v, position)
+        for key, coupling in enumerate(plan.couplings):
+            self._add(cc, cache, (key, dtype), coupling, conductance, v, position)
         self.lo, self.hi = _bounds(cc, plan, v, position)
 
-    def _add(self, c: Coupling, matrix: np.ndarray, v: np.ndarray, position: np.ndarray) -> None:
+    def _add(self, cc, cache, key, c: Coupling, conductance, v, position) -> None:
         mine, theirs = (c.cols, c.rows) if c.layer_is_cols else (c.rows, c.cols)
+        matrix = cache.get(cc, ("matrix", key), lambda: c.matrix(conductance))
         into_mine = matrix if c.layer_is_cols else matrix.T  # (n_theirs, n_mine)
-        self.degree[c.layer] += into_mine.sum(axis=0)
+        self.degree[c.layer] += cache.get(cc, ("into", key), lambda: into_mine.sum(axis=0))
         if c.other == FIXED:
-            self.constant[c.layer][:, position[mine]] += v[:, theirs] @ into_mine
+            self.constant[c.layer][:, position[mine]] += cache.projection(cc, key, v[:, theirs], into_mine)
             return
-        self.degree[c.other] += into_mine.sum(axis=1)
+        self.degree[c.other] += cache.get(cc, ("from", key), lambda: into_mine.sum(axis=1))
         self.links[c.layer].append((c.other, position[theirs], position[mine], into_mine))
         self.links[c.other].append((c.layer, position[mine], position[theirs], into_mine.T))
 
