@@ -9,7 +9,7 @@ from ..errors import CircuitError
 from ..learning.strategies import ALGORITHMS
 
 #: Trainer settings stored in config.json, with the command line's defaults.
-DEFAULTS = {"algorithm": "cep", "beta": 0.2, "lr": [0.02], "bias_lr": None, "lr_decay": 0.95, "momentum": 0.5,
+DEFAULTS = {"algorithm": "cep", "beta": 0.2, "lr": [0.01], "bias_lr": None, "lr_decay": 0.95, "momentum": 0.5,
             "epochs": 40, "batch_size": 16, "sweeps": None, "tol": 1e-6, "dtype": "float64", "seed": 0,
             "solver": "cd"}
 
@@ -24,7 +24,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--out", required=True, help="run directory (config, metrics, checkpoints, trained.cir)")
     p.add_argument("--algorithm", choices=list(ALGORITHMS), help="default cep (centered EP)")
     p.add_argument("--beta", type=float, help="nudging conductance (siemens), or eta for coupled learning (default 0.2)")
-    p.add_argument("--lr", type=_floats, help="learning rate, or one per layer: 0.01,0.02 (default 0.02)")
+    p.add_argument("--lr", type=_floats, help="learning rate, or one per layer: 0.01,0.02 (default 0.01)")
     p.add_argument("--bias-lr", type=_floats, help="bias learning rate(s) (default: --lr)")
     p.add_argument("--lr-decay", type=float, help="learning-rate factor per epoch (default 0.95)")
     p.add_argument("--momentum", type=float, help="SGD momentum in [0, 1) (default 0.5)")

@@ -161,7 +161,7 @@ def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fi
     counts = np.zeros(batch, dtype=np.int64)
     kernels.relax(
         state.v, state.off, state.inj, state.leak, -1.0 if fixed else tol_v,
-        fixed or max_sweeps, counts, cc.group_of, cc.grp_ptr, cc.grp_nodes,
+        fixed or max_sweeps, not fixed, counts, cc.group_of, cc.grp_ptr, cc.grp_nodes,
         cc.adj_ptr, cc.adj_node, cc.adj_res, cc.conductance.astype(state.v.dtype),
         cc.idio_ptr, cc.idio_idx, cc.idio_role, cc.ideal_a, cc.ideal_c, cc.ideal_vf.astype(state.v.dtype),
         cc.sdio_ptr, cc.sdio_idx, cc.sdio_role, cc.shock_a, cc.shock_c, cc.shock_is, cc.shock_nvt,

@@ -15,6 +15,9 @@ from numba import njit, prange
 
 NEWTON_ITERATIONS = 200
 EMPTY_SWEEPS = 50
+#: sweeps of plain Gauss-Seidel whose contraction rate sets the over-relaxation factor
+PROBE_SWEEPS = 12
+MAX_OMEGA = 1.95
 
 
 @njit(cache=True)
@@ -117,12 +120,13 @@ def _newton_root(u, num, den, v, off, b, blk, shift, n_blk, mark, token, group_o
 
 
 @njit(cache=True)
-def block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token, group_of, grp_ptr,
+def block_update(v, off, inj, leak, b, blk, shift, n_blk, omega, mark, token, group_of, grp_ptr,
                  grp_nodes, adj_ptr, adj_node, adj_res, cond, idio_ptr, idio_idx, idio_role,
                  i_a, i_c, i_vf, sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt):
     """Exactly minimise the energy over one block and write its voltages.
 
-    Returns (|change| in volts, whether the block's ideal-diode interval was empty). An
+    omega > 1 over-relaxes quadratic blocks (successive over-relaxation, then the clip);
+    blocks with Shockley junctions always take the exact minimiser. Returns (|change| in volts, whether the block's ideal-diode interval was empty). An
     empty interval is not yet an infeasible circuit: the neighbours may still move.
     """
     m0 = grp_nodes[grp_ptr[blk[0]]]
@@ -147,7 +151,7 @@ def block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token, group_of,
         u = _newton_root(u_old, num, den, v, off, b, blk, shift, n_blk, mark, token, group_of,
                          grp_ptr, grp_nodes, sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt)
     else:
-        u = num / den
+        u = u_old + omega * (num / den - u_old)
     u = min(max(u, lo), hi)
     for k in range(n_blk):
         for p in range(grp_ptr[blk[k]], grp_ptr[blk[k] + 1]):
@@ -192,11 +196,14 @@ def conducting_block(v, off, b, start, blk, shift, seen, pass_id, tight, group_o
 
 
 @njit(parallel=True, cache=True)
-def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nodes,
+def relax(v, off, inj, leak, tol, max_sweeps, adapt, sweeps, group_of, grp_ptr, grp_nodes,
           adj_ptr, adj_node, adj_res, cond, idio_ptr, idio_idx, idio_role, i_a, i_c, i_vf,
           sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt, pgrp_ptr, pgrp_idx):
     """Gauss-Seidel sweeps: every group (in colour order), then every conducting-diode block.
 
+    After PROBE_SWEEPS sweeps, the observed contraction rate r of Gauss-Seidel sets the
+    over-relaxation factor omega = 2 / (1 + sqrt(1 - r)) (Young's formula), when `adapt`
+    (circuits without diodes between free nodes; see block_update).
     Each example b runs until the largest change of a sweep, and the distance to the fixed
     point it implies at the observed contraction rate (change * rate / (1 - rate)), are both
     <= tol (volts), or max_sweeps; sweeps[b] receives the count, or -1 when some diode
@@ -212,6 +219,7 @@ def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nod
         shift = np.zeros(max(n_groups, 1))
         token = 0
         previous = math.inf
+        omega = 1.0
         empty_run = 0
         sweeps[b] = max_sweeps
         for sweep in range(max_sweeps):
@@ -222,7 +230,7 @@ def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nod
                 mark[g] = token
                 blk[0] = g
                 shift[0] = 0.0
-                delta, empty = block_update(v, off, inj, leak, b, blk, shift, 1, mark, token, group_of,
+                delta, empty = block_update(v, off, inj, leak, b, blk, shift, 1, omega, mark, token, group_of,
                                      grp_ptr, grp_nodes, adj_ptr, adj_node, adj_res, cond,
                                      idio_ptr, idio_idx, idio_role, i_a, i_c, i_vf,
                                      sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt)
@@ -238,7 +246,7 @@ def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nod
                 token += 1
                 for k in range(n_blk):
                     mark[blk[k]] = token
-                delta, empty = block_update(v, off, inj, leak, b, blk, shift, n_blk, mark, token,
+                delta, empty = block_update(v, off, inj, leak, b, blk, shift, n_blk, 1.0, mark, token,
                                      group_of, grp_ptr, grp_nodes, adj_ptr, adj_node, adj_res,
                                      cond, idio_ptr, idio_idx, idio_role, i_a, i_c, i_vf,
                                      sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt)
@@ -249,7 +257,10 @@ def relax(v, off, inj, leak, tol, max_sweeps, sweeps, group_of, grp_ptr, grp_nod
                 sweeps[b] = -1
                 break
             rate = min(change / previous, 0.999999) if previous > 0.0 else 0.0
+            rate = max(rate, omega - 1.0)  # over-relaxed sweeps contract at about omega - 1
             previous = change
+            if adapt and sweep == PROBE_SWEEPS and 0.0 < rate < 1.0:
+                omega = min(2.0 / (1.0 + math.sqrt(1.0 - rate)), MAX_OMEGA)
             if not saw_empty and change <= tol and change * rate / (1.0 - rate) <= tol:
                 sweeps[b] = sweep + 1
                 break

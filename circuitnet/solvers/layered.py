@@ -22,6 +22,10 @@ import numpy as np
 from ..compiled import CompiledCircuit
 
 FIXED = -1
+#: a layered circuit takes the dense path only with at most this many layers, and when its
+#: coupling matrices have at most DENSITY cells per resistor
+MAX_LAYERS = 64
+DENSITY = 4
 
 
 @dataclass
@@ -73,7 +77,11 @@ def plan_layers(cc: CompiledCircuit) -> LayerPlan | None:
     layer_of = _layer_numbers(cc, fixed)
     if layer_of is None:
         return None
-    return _couplings(cc, layer_of)
+    plan = _couplings(cc, layer_of)
+    cells = sum(len(c.rows) * len(c.cols) for c in plan.couplings)
+    if len(plan.layers) > MAX_LAYERS or cells > DENSITY * len(cc.res_a):
+        return None  # long or sparse: the numba kernel does better than dense products
+    return plan
 
 
 def _layer_numbers(cc: CompiledCircuit, fixed: np.ndarray) -> np.ndarray | None:
@@ -203,11 +211,11 @@ class LayeredRelaxation:
         mine, theirs = (c.cols, c.rows) if c.layer_is_cols else (c.rows, c.cols)
         matrix = cache.get(cc, ("matrix", key), lambda: c.matrix(conductance))
         into_mine = matrix if c.layer_is_cols else matrix.T  # (n_theirs, n_mine)
-        self.degree[c.layer] += cache.get(cc, ("into", key), lambda: into_mine.sum(axis=0))
+        self.degree[c.layer][position[mine]] += cache.get(cc, ("into", key), lambda: into_mine.sum(axis=0))
         if c.other == FIXED:
             self.constant[c.layer][:, position[mine]] += cache.projection(cc, key, v[:, theirs], into_mine)
             return
-        self.degree[c.other] += cache.get(cc, ("from", key), lambda: into_mine.sum(axis=1))
+        self.degree[c.other][position[theirs]] += cache.get(cc, ("from", key), lambda: into_mine.sum(axis=1))
         self.links[c.layer].append((c.other, position[theirs], position[mine], into_mine))
         self.links[c.other].append((c.layer, position[mine], position[theirs], into_mine.T))
 
@@ -234,7 +242,7 @@ class LayeredRelaxation:
         num = self.constant[k].copy()
         for other, source, target, matrix in self.links[k]:
             contribution = self.states[other][:, source] @ matrix
-            if _is_identity(target):
+            if _is_identity(target, num.shape[1]):
                 num += contribution
             else:
                 num[:, target] += contribution
@@ -265,8 +273,8 @@ class LayeredRelaxation:
             v[:, nodes] = state
 
 
-def _is_identity(index: np.ndarray) -> bool:
-    return bool(index.size == 0 or (index[0] == 0 and np.all(np.diff(index) == 1)))
+def _is_identity(index: np.ndarray, size: int) -> bool:
+    return bool(index.size == size and (size == 0 or (index[0] == 0 and np.all(np.diff(index) == 1))))
 
 
 def _bounds(cc: CompiledCircuit, plan: LayerPlan, v: np.ndarray, position: np.ndarray):
