@@ -70,7 +70,7 @@ def test_gradcheck_cli(tmp_path, capsys):
     from circuitnet.netlist import write_netlist
 
     netlist = tmp_path / "drn.cir"
-    netlist.write_text(write_netlist(build_drn(64, [6], 10, gain=1.0, seed=0)))
+    netlist.write_text(write_netlist(build_drn(64, [16], 10, gain=1.0, seed=0)))
     assert main(["gradcheck", str(netlist), "--data", "digits", "--beta", "0.01", "--samples", "2"]) == 0
     out = capsys.readouterr().out
     assert "implicit differentiation" in out and "cep" in out and "ccpl" in out

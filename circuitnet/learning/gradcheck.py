@@ -18,7 +18,7 @@ import numpy as np
 import scipy.linalg
 
 from ..circuit import GROUND, Circuit
-from ..errors import CircuitValidationError
+from ..errors import CircuitValidationError, ConvergenceError
 from .parameters import Parameters
 from .rule import Pins, estimate_gradient
 from .simulator import Simulator, SolverSettings
@@ -135,7 +135,8 @@ class GradientReport:
         """A plain-text table, one row per algorithm."""
         head = "algorithm " + "".join(f"{f'beta={b:g}':>14}" for b in self.betas)
         rows = [f"{name:<10}" + "".join(f"{e:14.3e}" for e in errs) for name, errs in self.errors.items()]
-        return "\n".join([f"relative error against the true gradient ({self.method})", head, *rows])
+        return "\n".join([f"relative error against the true gradient ({self.method}); "
+                          "nan: no steady state at this beta", head, *rows])
 
 
 def gradient_check(circuit: Circuit, x: np.ndarray, targets: np.ndarray, betas: list[float],
@@ -149,7 +150,13 @@ def gradient_check(circuit: Circuit, x: np.ndarray, targets: np.ndarray, betas: 
         true, method = finite_difference_gradient(circuit, params, x, targets, solver=solver), "finite differences"
     errors = {}
     for algorithm in algorithms or list(ALGORITHMS):
-        usable = [b for b in betas if ALGORITHMS[algorithm][0] == "nudge" or b <= 1]
-        errors[algorithm] = [relative_error(estimate(circuit, params, x, targets, algorithm, b, solver), true)
-                             if b in usable else float("nan") for b in betas]
+        errors[algorithm] = [_error_or_nan(circuit, params, x, targets, algorithm, b, solver, true) for b in betas]
     return GradientReport(list(betas), errors, method)
+
+
+def _error_or_nan(circuit, params, x, targets, algorithm, beta, solver, true) -> float:
+    """The relative error, or NaN where the algorithm cannot run at this beta (no steady state, eta > 1)."""
+    try:
+        return relative_error(estimate(circuit, params, x, targets, algorithm, beta, solver), true)
+    except (ConvergenceError, CircuitValidationError):
+        return float("nan")
