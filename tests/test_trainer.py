@@ -12,7 +12,8 @@ import pytest
 
 from circuitnet.errors import DataError
 from circuitnet.learning.checkpoint import load_checkpoint
-from circuitnet.learning.export import export_trained, is_trained_run, snap_circuit, trained_circuit
+from circuitnet.cli import main
+from circuitnet.learning.export import is_trained_run, snap_circuit, trained_circuit
 from circuitnet.learning.trainer import Trainer
 from circuitnet.netlist import parse_netlist, read_netlist, write_netlist
 from circuitnet.networks import build_drn
@@ -150,8 +151,9 @@ def test_run_directory_and_export(netlist, tmp_path):
     np.testing.assert_array_equal(reparsed.predict(x), expected)
     np.testing.assert_array_equal(Trainer(trained_circuit(run), beta=0.2).predict(x), expected)
 
-    out, bom = export_trained(run, tmp_path / "snapped.cir", snap="E24")
-    assert bom.name == "snapped.bom.csv" and "r1_0_0,resistor" in bom.read_text()
+    out, bom = tmp_path / "snapped.cir", tmp_path / "snapped.bom.csv"
+    assert main(["export", str(run), "-o", str(out), "--snap", "E24"]) == 0
+    assert "r1_0_0,resistor" in bom.read_text()
     snapped = parse_netlist(out.read_text(), str(out))
     assert Trainer(snapped, beta=0.2).score(x, expected) > 0.9
 

@@ -91,31 +91,6 @@ def bill_of_materials(circuit: Circuit, exact: dict[str, float] | None = None) -
     return out.getvalue()
 
 
-def export_trained(source: str | os.PathLike, output: str | os.PathLike,
-                   snap: str | None = None) -> tuple[Path, Path]:
-    """Write the trained circuit of a run directory or checkpoint as a netlist, and its BOM.
-
-    source: a run directory (its last.npz is used) or a checkpoint .npz.
-    output: the netlist to write; the bill of materials goes beside it as `<stem>.bom.csv`.
-    snap: None, "E24", "E96" or "levels=N" (see the module docstring).
-    Returns (netlist path, BOM path).
-    """
-    from ..netlist import write_netlist
-
-    circuit = trained_circuit(source)
-    exact = None
-    if snap:
-        circuit, exact = snap_circuit(circuit, snap)
-    output = Path(output)
-    bom = output.with_name(f"{output.stem}.bom.csv")
-    try:
-        output.write_text(write_netlist(circuit))
-        bom.write_text(bill_of_materials(circuit, exact))
-    except OSError as error:
-        raise DataError(f"cannot write {output}: {error}") from None
-    return output, bom
-
-
 def is_trained_run(path: str | os.PathLike) -> bool:
     """Whether `path` is a run directory with a checkpoint, or a checkpoint .npz file."""
     path = Path(path)
