@@ -49,7 +49,7 @@ ELEMENT_KINDS: dict[str, ElementKind] = {
 class Element:
     """One element instance.
 
-    name: lower-case name including its letter, e.g. "r1" or "x1.r3" for a subcircuit member.
+    name: lower-case name including its letter, e.g. "r1", or "r.x1.r3" for a subcircuit member.
     kind: its declaration.
     nodes: node names (lower case, ground is "0"), one per pin of `kind`.
     value: resistance (ohms), source value (volts or amperes) or gain (V/V); None for diodes.

@@ -20,6 +20,13 @@ def test_exact_solvers_agree_on_an_input_netlist(capsys):
 
 
 @pytest.mark.spice
+@pytest.mark.parametrize("netlist", sorted((ROOT / "netlists").glob("*.cir")), ids=lambda p: p.name)
+def test_every_example_netlist_passes_check(ngspice, capsys, netlist):
+    status = main(["check", str(netlist), "--samples", "2"])
+    assert status == 0, capsys.readouterr().out
+
+
+@pytest.mark.spice
 def test_all_three_solvers_on_an_ideal_diode_network(ngspice, capsys):
     status = main(["check", str(ROOT / "netlists" / "xor.cir"), "--samples", "4", "--seed", "3"])
     out = capsys.readouterr().out
