@@ -383,7 +383,7 @@ def table(rows: list[dict]) -> tuple[list[str], list[list[str]]]:
 def notes(rows: list[dict], args) -> list[str]:
     lines = [
         "cd: median of up to --repeats solves of the compiled circuit (tolerance mode, "
-        f"tol=1e-9 relative); 'compile' is circuit.compile(), not included in cd. Batch rows: "
+        "tol=1e-9 relative); 'compile' is circuit.compile(), not included in cd. Batch rows: "
         "time for the whole batch.",
         "cd path: sparse rows use the numba sparse kernel; drn rows use the path solve() picks "
         "(see each row's cd.path); the cd time is the whole solve() call (set-up and the sparse KKT "
@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nwrote {out}")
     markdown = args.markdown or (None if args.quick else str(Path(args.out).with_suffix(".md")))
     if markdown:
-        text = [f"# Solver benchmark", "",
+        text = ["# Solver benchmark", "",
                 f"Machine: {info['cpu']}, {info['cores']} cores ({info['numba_threads']} numba threads), "
                 f"{info['memory_gb']} GB; " + ", ".join(f"{k} {v}" for k, v in payload["versions"].items()),
                 "", f"Command: `{payload['command']}` ({payload['date']}, "

@@ -60,7 +60,7 @@ def _group_sums(cc: CompiledCircuit, inflow: np.ndarray) -> np.ndarray:
     return np.add.reduceat(members, cc.grp_ptr[:-1], axis=1) * (np.diff(cc.grp_ptr) > 0)
 
 
-def _diode_incidence_by_group(cc: CompiledCircuit) -> tuple[np.ndarray, np.ndarray]:
+def _diode_incidence_by_group(cc: CompiledCircuit) -> np.ndarray:
     """(n_groups, n_ideal) matrix: +1 where the group holds the anode, -1 the cathode."""
     n_groups = cc.n_groups
     matrix = np.zeros((n_groups, len(cc.ideal_a)))
