@@ -8,7 +8,9 @@ fixed; every other group is one unknown of the coordinate descent.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -165,6 +167,32 @@ class CompiledCircuit:
         finally:
             self.conductance.flags.writeable = False
         self._shared["version"] += 1
+
+    @contextmanager
+    def editing_conductances(self) -> Iterator[np.ndarray]:
+        """`conductance`, writable for the duration of a `with` block (in-place training updates).
+
+        On leaving the block the array is read-only again and `version` is incremented, so
+        caches derived from the old values are dropped. Views taken of the array inside the
+        block (weight matrices) must not be written after it.
+        """
+        self.conductance.flags.writeable = True
+        try:
+            yield self.conductance
+        finally:
+            self.conductance.flags.writeable = False
+            self._shared["version"] += 1
+
+    def use_conductance_dtype(self, dtype) -> None:
+        """Store `conductance` in `dtype` (float32 halves the memory the layered path streams).
+
+        Bumps `version`; clamped variants pick up the new array on their next use.
+        """
+        dtype = np.dtype(dtype)
+        if self.conductance.dtype != dtype:
+            self.conductance = self.conductance.astype(dtype)
+            self.conductance.flags.writeable = False
+            self._shared["version"] += 1
 
     @property
     def sources(self):

@@ -55,6 +55,37 @@ class SGD:
         np.clip(g, self.bounds.gmin, self.bounds.gmax, out=params.conductances)
         params.biases -= factor * self.lr_b * self.velocity_b
 
+    def step_layered(self, conductance: np.ndarray, blocks: list, grads: list, params: Parameters,
+                     grad_b: np.ndarray, epoch: int) -> None:
+        """The same update on the fast path: each weight matrix (a view of the writable compiled
+        `conductance`, `LayeredRule.blocks`) gets its LowRank gradient in place, one BLAS
+        product each (with momentum, through the matching view of the velocity buffer);
+        then the biases as in `step`. params.conductances is a view of `conductance`."""
+        factor = self.lr_decay ** epoch
+        for block, grad in zip(blocks, grads):
+            weights = block.matrix(conductance)
+            rate = self._block_rate(block.where)
+            if self.momentum == 0.0 and np.ndim(rate) == 0:
+                _accumulate(weights, -factor * rate / grad.scale, grad.p, grad.q)
+            else:
+                velocity = self.velocity_g[block.where].reshape(block.shape)
+                velocity *= self.momentum
+                velocity += grad.dense()
+                rate = rate if np.ndim(rate) == 0 else rate.reshape(block.shape)
+                weights -= (factor * rate * velocity).astype(weights.dtype, copy=False)
+            np.clip(weights, self.bounds.gmin, self.bounds.gmax, out=weights)
+        self.velocity_b = self.momentum * self.velocity_b + grad_b
+        params.biases -= factor * self.lr_b * self.velocity_b
+
+    def _block_rate(self, where: slice) -> float | np.ndarray:
+        """The learning rate of a block of conductances: a float when uniform (cached)."""
+        cache = self.__dict__.setdefault("_rates", {})
+        key = (where.start, where.stop)
+        if key not in cache:
+            rates = self.lr_g[where]
+            cache[key] = float(rates[0]) if rates.size and np.all(rates == rates[0]) else rates
+        return cache[key]
+
     def state(self) -> dict[str, np.ndarray]:
         """The state to checkpoint (momentum buffers)."""
         return {"velocity_g": self.velocity_g.copy(), "velocity_b": self.velocity_b.copy()}
@@ -63,3 +94,19 @@ class SGD:
         """Restore a state from `state()`."""
         self.velocity_g = np.array(state["velocity_g"], dtype=float)
         self.velocity_b = np.array(state["velocity_b"], dtype=float)
+
+
+def _accumulate(weights: np.ndarray, alpha: float, p: np.ndarray, q: np.ndarray) -> None:
+    """weights += alpha * p.T @ q in place: one BLAS gemm with beta = 1 on a contiguous matrix."""
+    from scipy.linalg import blas
+
+    gemm = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(weights.dtype)
+    if gemm is None or not weights.flags.c_contiguous:
+        weights += (alpha * (p.T @ q)).astype(weights.dtype, copy=False)
+        return
+    p, q = p.astype(weights.dtype, copy=False), q.astype(weights.dtype, copy=False)
+    # weights.T (Fortran order) += alpha * q.T @ p: no copy of weights in or out
+    out = gemm(alpha, np.asfortranarray(q.T), np.asfortranarray(p.T), beta=1.0, c=weights.T,
+               trans_b=1, overwrite_c=1)
+    if not np.shares_memory(out, weights):  # pragma: no cover - BLAS copied after all
+        weights[...] = out.T

@@ -52,6 +52,22 @@ def energy_derivatives(pins: Pins, state: np.ndarray) -> tuple[np.ndarray, np.nd
     return 0.5 * drop * drop, v[:, pins.source_plus] - v[:, pins.source_minus]
 
 
+def source_derivatives(pins: Pins, state: np.ndarray) -> np.ndarray:
+    """dE/db (batch, n_I) at a state (batch, n_nodes): the bias part of `energy_derivatives`."""
+    def column(index: np.ndarray) -> np.ndarray:
+        inside = np.minimum(index, state.shape[1] - 1)
+        return np.where(index < state.shape[1], state[:, inside], 0.0)
+
+    return column(pins.source_plus) - column(pins.source_minus)
+
+
+def estimate_bias_gradient(pins: Pins, contrast: Contrast) -> np.ndarray:
+    """The bias part of `estimate_gradient`: dC/db (n_I,), batch-averaged."""
+    scale = contrast.scale * contrast.upper.shape[0]
+    difference = source_derivatives(pins, contrast.upper) - source_derivatives(pins, contrast.lower)
+    return (difference.sum(axis=0) / scale).astype(np.float64)
+
+
 def estimate_gradient(pins: Pins, contrast: Contrast) -> tuple[np.ndarray, np.ndarray]:
     """The algorithm's estimate of dC/dg (n_R,) and dC/db (n_I,), averaged over the batch."""
     g_upper, b_upper = energy_derivatives(pins, contrast.upper)

@@ -4,7 +4,9 @@ Parameters reach `solve` here and only here (see `Simulator.set_parameters`).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -58,14 +60,15 @@ class Simulator:
         self.output_index = np.array([self.nodes.index(n) for n in circuit.outputs])
         self._target: Circuit | CompiledCircuit = circuit
         self._working: Circuit | None = None
-        self._output_conductance = np.zeros(len(circuit.outputs))
+        self._bound: Parameters | None = None
+        self._outputs_at: tuple | None = None
 
     def set_parameters(self, params: Parameters) -> None:
         """Use these conductances and biases for the following solves.
 
         With the cd solver a private copy of the circuit is compiled once; later calls
         overwrite its conductance array and its bias sources' values (`sources.defaults`)
-        in place.
+        in place, or, for parameters made the compiled array's own by `bind`, only the biases.
         """
         if self.settings.solver != "cd":
             self._target = circuit_with(self.circuit, params)
@@ -77,11 +80,69 @@ class Simulator:
             self._res_index = np.array([position[n] for n in params.resistors], dtype=np.intp)
             column = self._target.sources.column
             self._bias_index = np.array([column[n] for n in params.sources], dtype=np.intp)
-        self._target.set_conductances(params.conductances, self._res_index)
+            if len(self._bias_index) and np.all(np.diff(self._bias_index) == 1):
+                self._bias_index = slice(int(self._bias_index[0]), int(self._bias_index[-1]) + 1)
+        if params is not self._bound:
+            self._target.set_conductances(params.conductances, self._res_index)
         self._target.sources.defaults[self._bias_index] = params.biases
+
+    def bind(self, params: Parameters) -> CompiledCircuit | None:
+        """Make `params.conductances` the compiled circuit's own conductance array (cd solver).
+
+        When the trainable resistors are the compiled circuit's first ones, in order (as
+        `build_drn` lists them), the compiled array is stored in the solver's dtype and
+        params.conductances becomes a read-only view of it: updates are written in place
+        inside `editing`, and `set_parameters` copies nothing. Returns the compiled circuit
+        when bound, else None (params unchanged).
+        """
+        if self.settings.solver != "cd":
+            return None
+        self.set_parameters(params)
         cc = self._target
-        at_node = np.bincount(cc.res_a, cc.conductance, cc.n_all) + np.bincount(cc.res_b, cc.conductance, cc.n_all)
-        self._output_conductance = at_node[[cc.node_index(n) for n in self.circuit.outputs]]
+        n = len(params.resistors)
+        if not np.array_equal(self._res_index, np.arange(n)):
+            return None
+        cc.use_conductance_dtype(self.settings.dtype)
+        params.conductances = cc.conductance[:n]
+        self._bound = params
+        return cc
+
+    @contextmanager
+    def editing(self, params: Parameters) -> Iterator[np.ndarray | None]:
+        """A block in which `params` may be changed in place. For bound parameters, yields the
+        writable compiled conductance array (the solver sees the new values after the block);
+        otherwise yields None and the next `set_parameters` copies the values."""
+        if params is self._bound:
+            with self._target.editing_conductances() as conductance:
+                view = params.conductances
+                view.flags.writeable = True  # a view keeps the flag it was made with
+                try:
+                    yield conductance
+                finally:
+                    view.flags.writeable = False
+        else:
+            yield None
+
+    @property
+    def compiled(self) -> CompiledCircuit | None:
+        """The compiled working circuit (cd solver, after the first `set_parameters`)."""
+        return self._target if isinstance(self._target, CompiledCircuit) else None
+
+    def _output_conductance(self) -> np.ndarray:
+        """Total conductance of the resistors at each output node, siemens (from resistors
+        touching an output only, found once)."""
+        cc = self._target
+        if self._outputs_at is None:
+            slot = np.full(cc.n_all, -1, dtype=np.intp)
+            slot[[cc.node_index(n) for n in self.circuit.outputs]] = np.arange(len(self.circuit.outputs))
+            ends = [(np.flatnonzero(slot[pins] >= 0), slot[pins][slot[pins] >= 0]) for pins in (cc.res_a, cc.res_b)]
+            self._outputs_at = (ends, -1, None)
+        ends, version, values = self._outputs_at
+        if version != cc.version:
+            n = len(self.circuit.outputs)
+            values = sum(np.bincount(where, cc.conductance[resistors].astype(float), n) for resistors, where in ends)
+            self._outputs_at = (ends, cc.version, values)
+        return values
 
     @property
     def n_features(self) -> int:
@@ -98,10 +159,11 @@ class Simulator:
         A negative beta must stay below every output node's total conductance, or the nudged
         energy is not convex (no steady state): ConvergenceError then says so.
         """
-        if beta < 0 and self._working is not None and -beta >= self._output_conductance.min():
-            k = int(np.argmin(self._output_conductance))
+        if beta < 0 and self._working is not None and -beta >= self._output_conductance().min():
+            conductance = self._output_conductance()
+            k = int(np.argmin(conductance))
             raise ConvergenceError(
-                f"negative nudging beta={beta:g} S exceeds the {self._output_conductance[k]:.3g} S of "
+                f"negative nudging beta={beta:g} S exceeds the {conductance[k]:.3g} S of "
                 f"resistors at output {self.circuit.outputs[k]!r}: the nudged circuit has no steady "
                 "state; use a smaller beta (or a positive-only algorithm: pep, pcpl, cl)")
         return self._solve(x, nudge=Nudge(self.circuit.outputs, beta, targets), warm_start=warm)

@@ -12,7 +12,8 @@ from ..datasets import Dataset
 from ..errors import CircuitValidationError, ConvergenceError, DataError
 from .optimizer import SGD, per_layer
 from .parameters import Parameters, circuit_with
-from .rule import Pins, estimate_gradient
+from .layered_rule import LayeredRule
+from .rule import Pins, estimate_bias_gradient, estimate_gradient
 from .simulator import Simulator, SolverSettings
 from .strategies import make_strategy
 
@@ -44,6 +45,9 @@ class Trainer:
     sweeps: fixed-sweep mode (None: tolerance mode with `tol`, volts relative).
     dtype: "float64" or "float32" for the solver; solver: "cd", "qp" or "spice".
     progress: show a tqdm bar with the running loss and error.
+    rule: "auto" (the rank-batch rule of `layered_rule` where the circuit is layered with
+        its trainable resistors in build_drn order, else the per-resistor rule) or "general"
+        (always the per-resistor rule; for tests and comparisons).
 
     After `fit`: `params_` (Parameters), `conductances_` (siemens), `biases_` (amperes),
     `history_` (list of EpochRecord).
@@ -53,7 +57,7 @@ class Trainer:
                  lr: float | list[float] = 0.01, bias_lr: float | list[float] | None = None,
                  lr_decay: float = 1.0, momentum: float = 0.0, epochs: int = 10, batch_size: int = 16,
                  sweeps: int | None = None, tol: float = 1e-6, dtype: str = "float64", seed: int = 0,
-                 solver: str = "cd", progress: bool = False):
+                 solver: str = "cd", progress: bool = False, rule: str = "auto"):
         self.circuit = circuit
         self.algorithm, self.beta = algorithm, beta
         self.lr, self.bias_lr, self.lr_decay, self.momentum = lr, bias_lr, lr_decay, momentum
@@ -69,6 +73,12 @@ class Trainer:
                               per_layer(lr if bias_lr is None else bias_lr, layers_b, "bias"),
                               circuit.bounds, lr_decay, momentum)
         self.pins = Pins.of(circuit, self.params_, self.simulator.nodes)
+        if rule not in ("auto", "general"):
+            raise CircuitValidationError(f"rule must be 'auto' or 'general', got {rule!r}")
+        compiled = self.simulator.bind(self.params_)
+        #: the layered fast rule, or None (per-resistor rule)
+        self.fast_rule_ = (LayeredRule.of(compiled, len(self.params_.resistors))
+                           if compiled is not None and rule == "auto" else None)
         self.history_: list[EpochRecord] = []
 
     @property
@@ -129,11 +139,20 @@ class Trainer:
         free = self.simulator.free(x)
         out = self.simulator.outputs(free)
         contrast = self.strategy.contrast(self.simulator, x, targets, free)
-        grad_g, grad_b = estimate_gradient(self.pins, contrast)
-        if not (np.all(np.isfinite(grad_g)) and np.all(np.isfinite(grad_b))):
-            raise ConvergenceError(f"epoch {epoch + 1}: the gradient estimate is not finite "
-                                   "(diverging states; try a smaller learning rate or beta)")
-        self.optimizer_.step(self.params_, grad_g, grad_b, epoch)
+        if self.fast_rule_ is not None:
+            if not (np.all(np.isfinite(contrast.upper)) and np.all(np.isfinite(contrast.lower))):
+                _not_finite(epoch)
+            grads = self.fast_rule_.gradients(contrast, self.params_.conductances.dtype)
+            grad_b = estimate_bias_gradient(self.pins, contrast)
+            with self.simulator.editing(self.params_) as conductance:
+                self.optimizer_.step_layered(conductance, self.fast_rule_.blocks, grads, self.params_,
+                                             grad_b, epoch)
+        else:
+            grad_g, grad_b = estimate_gradient(self.pins, contrast)
+            if not (np.all(np.isfinite(grad_g)) and np.all(np.isfinite(grad_b))):
+                _not_finite(epoch)
+            with self.simulator.editing(self.params_):
+                self.optimizer_.step(self.params_, grad_g, grad_b, epoch)
         loss = 0.5 * float(np.sum((out - targets) ** 2))
         return loss, int(np.sum(self.classify(out) != labels))
 
@@ -194,7 +213,8 @@ class Trainer:
         """Continue from a `state()` (the element names must match this circuit's)."""
         if list(state["resistors"]) != self.params_.resistors or list(state["sources"]) != self.params_.sources:
             raise DataError("the checkpoint's trainable elements do not match the circuit's")
-        self.params_.conductances[:] = state["conductances"]
+        with self.simulator.editing(self.params_):
+            self.params_.conductances[:] = state["conductances"]
         self.params_.biases[:] = state["biases"]
         self.optimizer_.load_state(state)
         self.history_ = [EpochRecord(int(r[0]), *map(float, r[1:])) for r in np.asarray(state["history"])]
@@ -224,6 +244,11 @@ class Trainer:
             raise DataError(f"{what} labels range over {y.min()}..{y.max()}, but the circuit's "
                             f"{self.n_outputs} output(s) ('*@ output') take labels 0..{self.n_classes - 1}")
         return x, y
+
+
+def _not_finite(epoch: int):
+    raise ConvergenceError(f"epoch {epoch + 1}: the gradient estimate is not finite "
+                           "(diverging states; try a smaller learning rate or beta)")
 
 
 def _check_schedule(epochs: int, batch_size: int, sweeps: int | None, dtype: str) -> None:

@@ -174,12 +174,21 @@ class DerivedCache:
             self.store[key] = compute()
         return self.store[key]
 
-    def projection(self, cc: CompiledCircuit, key, fixed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-        """fixed @ matrix, reused while the fixed voltages are the same."""
-        last = self.get(cc, ("projection", key), lambda: [None, None])
-        if last[0] is None or last[0].shape != fixed.shape or not np.array_equal(last[0], fixed):
-            last[0], last[1] = fixed.copy(), fixed @ matrix
-        return last[1]
+    def projection(self, cc: CompiledCircuit, key, fixed: np.ndarray, matrix: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """(fixed @ matrix, column sums of matrix); the product is reused while the fixed
+        voltages are the same. The first call of a conductance version gets both from one
+        product (a row of ones appended to `fixed`): one pass over the matrix, not two."""
+        last = self.get(cc, ("projection", key), lambda: {})
+        if "sums" not in last:
+            stacked = np.empty((fixed.shape[0] + 1, fixed.shape[1]), dtype=matrix.dtype)
+            stacked[:-1] = fixed
+            stacked[-1] = 1.0
+            product = stacked @ matrix
+            last.update(fixed=fixed.copy(), product=product[:-1], sums=product[-1])
+        elif last["fixed"].shape != fixed.shape or not np.array_equal(last["fixed"], fixed):
+            last.update(fixed=fixed.copy(), product=fixed @ matrix)
+        return last["product"], last["sums"]
 
 
 class LayeredRelaxation:
@@ -195,7 +204,7 @@ class LayeredRelaxation:
         self.plan = plan
         cache = DerivedCache.of(cc)
         dtype = v.dtype
-        conductance = cache.get(cc, ("conductance", dtype), lambda: cc.conductance.astype(dtype))
+        conductance = cache.get(cc, ("conductance", dtype), lambda: cc.conductance.astype(dtype, copy=False))
         self.states = [v[:, nodes] for nodes in plan.layers]
         position = np.full(cc.n_all, -1, dtype=np.int64)
         for nodes in plan.layers:
@@ -211,10 +220,12 @@ class LayeredRelaxation:
         mine, theirs = (c.cols, c.rows) if c.layer_is_cols else (c.rows, c.cols)
         matrix = cache.get(cc, ("matrix", key), lambda: c.matrix(conductance))
         into_mine = matrix if c.layer_is_cols else matrix.T  # (n_theirs, n_mine)
-        self.degree[c.layer][position[mine]] += cache.get(cc, ("into", key), lambda: into_mine.sum(axis=0))
         if c.other == FIXED:
-            self.constant[c.layer][:, position[mine]] += cache.projection(cc, key, v[:, theirs], into_mine)
+            product, sums = cache.projection(cc, key, v[:, theirs], into_mine)
+            self.degree[c.layer][position[mine]] += sums
+            self.constant[c.layer][:, position[mine]] += product
             return
+        self.degree[c.layer][position[mine]] += cache.get(cc, ("into", key), lambda: into_mine.sum(axis=0))
         self.degree[c.other][position[theirs]] += cache.get(cc, ("from", key), lambda: into_mine.sum(axis=1))
         self.links[c.layer].append((c.other, position[theirs], position[mine], into_mine))
         self.links[c.other].append((c.layer, position[mine], position[theirs], into_mine.T))
