@@ -74,8 +74,8 @@ class _State:
         off = _offsets(cc, tie_values)
         inj = np.zeros((batch, cc.n_all))
         currents = _columns(conditions, cc.isrc_names)
-        np.add.at(inj, (slice(None), cc.isrc_pos), -currents)
-        np.add.at(inj, (slice(None), cc.isrc_neg), currents)
+        if currents.shape[1]:
+            inj += (_source_incidence(cc) @ currents.T).T
         leak = np.zeros(cc.n_all)
         if conditions.nudge is not None:
             nodes = [cc.node_index(n) for n in conditions.nudge.nodes]
@@ -97,8 +97,26 @@ def _tie_values(cc: CompiledCircuit, conditions: Conditions) -> list[np.ndarray]
 
 def _columns(conditions: Conditions, names: list[str]) -> np.ndarray:
     """Values of the named sources, shape (batch, len(names))."""
-    column = conditions.table.column
-    return conditions.values[:, [column[n] for n in names]]
+    table = conditions.table
+    cache = table.__dict__.setdefault("_positions", {})
+    key = id(names)
+    if key not in cache or cache[key][0] is not names:
+        cache[key] = (names, np.array([table.column[n] for n in names], dtype=np.intp))
+    return conditions.values[:, cache[key][1]]
+
+
+def _source_incidence(cc: CompiledCircuit):
+    """Sparse (n_all, n_I): current source k takes its value from node isrc_pos[k] (-1) and
+    gives it to isrc_neg[k] (+1); `incidence @ currents.T` is the injection per node (cached)."""
+    if "isrc_incidence" not in cc._variants:
+        import scipy.sparse as sp
+
+        n = len(cc.isrc_names)
+        rows = np.concatenate([cc.isrc_pos, cc.isrc_neg])
+        cols = np.concatenate([np.arange(n), np.arange(n)])
+        data = np.concatenate([-np.ones(n), np.ones(n)])
+        cc._variants["isrc_incidence"] = sp.csr_matrix((data, (rows, cols)), shape=(cc.n_all, n))
+    return cc._variants["isrc_incidence"]
 
 
 def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
@@ -106,9 +124,14 @@ def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
     tree = cc.tree
     batch = tie_values[0].shape[0]
     values = np.zeros((batch, len(tree.child)))
+    by_kind = tree.__dict__.setdefault("_by_kind", {})
     for kind, table in enumerate(tie_values):
-        edges = np.flatnonzero(tree.kind == kind)
-        values[:, edges] = table[:, tree.index[edges]]
+        if kind not in by_kind:
+            edges = np.flatnonzero(tree.kind == kind)
+            by_kind[kind] = (edges, tree.index[edges])
+        edges, index = by_kind[kind]
+        if len(edges):
+            values[:, edges] = table[:, index]
     off = np.zeros((batch, cc.n_all))
     for level in tree.levels:
         off[:, tree.child[level]] = off[:, tree.parent[level]] + tree.sign[level] * values[:, level]

@@ -63,6 +63,8 @@ class LayerPlan:
 
     layers: list[np.ndarray]
     couplings: list[Coupling]
+    _positions: np.ndarray | None = None
+    _diode_limits: list | None = None
 
 
 def plan_layers(cc: CompiledCircuit) -> LayerPlan | None:
@@ -206,9 +208,7 @@ class LayeredRelaxation:
         dtype = v.dtype
         conductance = cache.get(cc, ("conductance", dtype), lambda: cc.conductance.astype(dtype, copy=False))
         self.states = [v[:, nodes] for nodes in plan.layers]
-        position = np.full(cc.n_all, -1, dtype=np.int64)
-        for nodes in plan.layers:
-            position[nodes] = np.arange(len(nodes))
+        position = _positions(plan, cc)
         self.constant = [inj[:, nodes].copy() for nodes in plan.layers]
         self.degree = [leak[nodes].copy() for nodes in plan.layers]
         self.links: list[list] = [[] for _ in plan.layers]
@@ -227,8 +227,12 @@ class LayeredRelaxation:
             return
         self.degree[c.layer][position[mine]] += cache.get(cc, ("into", key), lambda: into_mine.sum(axis=0))
         self.degree[c.other][position[theirs]] += cache.get(cc, ("from", key), lambda: into_mine.sum(axis=1))
-        self.links[c.layer].append((c.other, position[theirs], position[mine], into_mine))
-        self.links[c.other].append((c.layer, position[mine], position[theirs], into_mine.T))
+        for layer, other, source, target, matrix in ((c.layer, c.other, theirs, mine, into_mine),
+                                                     (c.other, c.layer, mine, theirs, into_mine.T)):
+            source, target = position[source], position[target]
+            self.links[layer].append((other,
+                                      None if _is_identity(source, len(self.degree[other])) else source,
+                                      None if _is_identity(target, len(self.degree[layer])) else target, matrix))
 
     @property
     def infeasible(self) -> bool:
@@ -252,8 +256,9 @@ class LayeredRelaxation:
         """Current into layer k's nodes if they were grounded, amperes (batch, n_k)."""
         num = self.constant[k].copy()
         for other, source, target, matrix in self.links[k]:
-            contribution = self.states[other][:, source] @ matrix
-            if _is_identity(target, num.shape[1]):
+            state = self.states[other] if source is None else self.states[other][:, source]
+            contribution = state @ matrix
+            if target is None:
                 num += contribution
             else:
                 num[:, target] += contribution
@@ -288,21 +293,48 @@ def _is_identity(index: np.ndarray, size: int) -> bool:
     return bool(index.size == size and (size == 0 or (index[0] == 0 and np.all(np.diff(index) == 1))))
 
 
+def _positions(plan: LayerPlan, cc: CompiledCircuit) -> np.ndarray:
+    """Position of each node within its layer (-1 for fixed nodes), cached on the plan."""
+    if getattr(plan, "_positions", None) is None:
+        position = np.full(cc.n_all, -1, dtype=np.int64)
+        for nodes in plan.layers:
+            position[nodes] = np.arange(len(nodes))
+        plan._positions = position
+    return plan._positions
+
+
+def _diode_limits(cc: CompiledCircuit, plan: LayerPlan, position: np.ndarray) -> list:
+    """Per (bound side, layer): the diodes that bound it, cached on the plan.
+
+    Entries (upper, k, fixed terminals, signed vf, positions, positions unique)."""
+    if getattr(plan, "_diode_limits", None) is None:
+        layer_of = np.full(cc.n_all, FIXED, dtype=np.int64)
+        for k, nodes in enumerate(plan.layers):
+            layer_of[nodes] = k
+        anode_free = layer_of[cc.ideal_a] != FIXED
+        entries = []
+        # anode free: v_a <= v_c + vf; cathode free: v_c >= v_a - vf
+        for upper, free, fixed, sign in ((True, cc.ideal_a, cc.ideal_c, 1.0), (False, cc.ideal_c, cc.ideal_a, -1.0)):
+            chosen = anode_free if upper else ~anode_free
+            for k in np.unique(layer_of[free[chosen]]):
+                d = np.flatnonzero(chosen & (layer_of[free] == k))
+                where = position[free[d]]
+                entries.append((upper, int(k), fixed[d], sign * cc.ideal_vf[d], where,
+                                len(np.unique(where)) == len(where)))
+        plan._diode_limits = entries
+    return plan._diode_limits
+
+
 def _bounds(cc: CompiledCircuit, plan: LayerPlan, v: np.ndarray, position: np.ndarray):
     """Per layer (batch, n_k) lower and upper voltage bounds from the ideal diodes."""
     batch = v.shape[0]
     lo = [np.full((batch, len(nodes)), -np.inf, dtype=v.dtype) for nodes in plan.layers]
     hi = [np.full((batch, len(nodes)), np.inf, dtype=v.dtype) for nodes in plan.layers]
-    layer_of = np.full(cc.n_all, FIXED, dtype=np.int64)
-    for k, nodes in enumerate(plan.layers):
-        layer_of[nodes] = k
-    anode_free = layer_of[cc.ideal_a] != FIXED
-    # anode free: v_a <= v_c + vf; cathode free: v_c >= v_a - vf
-    for bounds, free, fixed, sign, reduce in ((hi, cc.ideal_a, cc.ideal_c, 1.0, np.minimum),
-                                              (lo, cc.ideal_c, cc.ideal_a, -1.0, np.maximum)):
-        chosen = anode_free if sign > 0 else ~anode_free
-        for k in np.unique(layer_of[free[chosen]]):
-            d = np.flatnonzero(chosen & (layer_of[free] == k))
-            limit = v[:, fixed[d]] + sign * cc.ideal_vf[d]
-            reduce.at(bounds[k], (slice(None), position[free[d]]), limit)
+    for upper, k, fixed, vf, where, unique in _diode_limits(cc, plan, position):
+        bounds, reduce = (hi, np.minimum) if upper else (lo, np.maximum)
+        limit = v[:, fixed] + vf
+        if unique:
+            bounds[k][:, where] = reduce(bounds[k][:, where], limit)
+        else:
+            reduce.at(bounds[k], (slice(None), where), limit)
     return lo, hi

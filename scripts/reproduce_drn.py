@@ -1,0 +1,128 @@
+"""Reproduce the deep-resistive-network MNIST results of the 2024 fast-simulation paper.
+
+The reference configurations of DESIGN section 6: layers, input gain, fixed number of
+sweeps, beta, per-layer learning rates (weights and biases), epochs; batch size 4,
+centered EP, squared error on one-hot targets, learning rates x0.99 per epoch,
+conductances uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)] clipped at gmin (the reference
+clips at 0, but a resistor cannot have conductance 0), biases 0. Features in [0, 1] drive
+the mirrored input sources through the gain.
+
+    python scripts/reproduce_drn.py --model drn-xs|drn-1h|drn-2h|drn-3h|drn-xl
+        [--data DIR] [--epochs E] [--out RUNDIR] [--dtype float32|float64] [--seed S]
+        [--resume] [--progress]
+
+The run directory is that of `circuitnet train` (config.json, metrics.csv, last.npz,
+best.npz, trained.cir, curves.png) plus network.cir (the initial network). An interrupted
+run continues with --resume (same --out) from its last completed epoch; --epochs may then
+extend it. Default data: /work/shared/data/mnist (any directory of MNIST IDX files works).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+#: DESIGN section 6: hidden sizes, gain, sweeps, beta, lr per layer, bias lr, epochs, reference error %
+MODELS = {
+    "drn-xs": {"hidden": [100], "gain": 100.0, "sweeps": 4, "beta": 1.0, "lr": [0.006, 0.006],
+               "bias_lr": None, "epochs": 10, "reference_error": 3.46},
+    "drn-1h": {"hidden": [1024], "gain": 480.0, "sweeps": 4, "beta": 1.0, "lr": [0.006, 0.006],
+               "bias_lr": None, "epochs": 50, "reference_error": 1.57},
+    "drn-2h": {"hidden": [1024, 1024], "gain": 2000.0, "sweeps": 5, "beta": 1.0,
+               "lr": [0.002, 0.006, 0.018], "bias_lr": None, "epochs": 50, "reference_error": 1.48},
+    "drn-3h": {"hidden": [1024, 1024, 1024], "gain": 4000.0, "sweeps": 6, "beta": 2.0,
+               "lr": [0.005, 0.02, 0.08, 0.005], "bias_lr": [0.0005, 0.002, 0.008, 0.0005], "epochs": 50,
+               "reference_error": 1.66},
+    "drn-xl": {"hidden": [32768], "gain": 800.0, "sweeps": 4, "beta": 1.0, "lr": [0.006, 0.006],
+               "bias_lr": None, "epochs": 100, "reference_error": 1.33},
+}
+COMMON = {"algorithm": "cep", "batch_size": 4, "lr_decay": 0.99, "momentum": 0.0}
+DEFAULT_DATA = "/work/shared/data/mnist"
+#: conductance bounds (siemens): gmin stands in for the reference's 0; gmax far above any trained value
+GMIN, GMAX = 1e-6, 1e3
+
+
+def settings_of(model: str, epochs: int | None, dtype: str, seed: int) -> dict:
+    """The Trainer keyword arguments of a reference configuration."""
+    m = MODELS[model]
+    return {**COMMON, "beta": m["beta"], "lr": m["lr"], "bias_lr": m["bias_lr"],
+            "epochs": epochs or m["epochs"], "sweeps": m["sweeps"], "dtype": dtype, "seed": seed,
+            "solver": "cd"}
+
+
+def build(model: str, seed: int):
+    """The initial network of a reference configuration (MNIST: 784 features, 10 classes)."""
+    from circuitnet.networks import build_drn
+
+    m = MODELS[model]
+    return build_drn(784, m["hidden"], 10, gain=m["gain"], seed=seed, gmin=GMIN, gmax=GMAX)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", required=True, choices=sorted(MODELS))
+    p.add_argument("--data", default=DEFAULT_DATA, help="directory of MNIST IDX files (gzipped or not)")
+    p.add_argument("--epochs", type=int, help="default: the reference's")
+    p.add_argument("--out", help="run directory (default runs/<model>)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="solver precision (default float32, as the reference)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial conductances and of the example order")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--progress", action="store_true", help="tqdm progress bar")
+    args = p.parse_args(argv)
+
+    from circuitnet.datasets import load_dataset
+    from circuitnet.learning.rundir import RunDirectory
+    from circuitnet.learning.trainer import Trainer
+    from circuitnet.netlist import write_netlist
+
+    out = Path(args.out or f"runs/{args.model}")
+    rundir = RunDirectory(out)
+    if args.resume:
+        config = rundir.read_config()
+        if args.epochs is not None:
+            config["settings"]["epochs"] = args.epochs
+        model, seed = config["model"], config["build_seed"]
+    else:
+        model, seed = args.model, args.seed
+        config = {"model": model, "build_seed": seed, "data": f"mnist:{args.data}",
+                  "netlist": str((out / "network.cir").resolve()),
+                  "reference_test_error_percent": MODELS[model]["reference_error"],
+                  "gmin": GMIN, "gmax": GMAX,
+                  "settings": settings_of(model, args.epochs, args.dtype, seed)}
+    started = time.perf_counter()
+    circuit = build(model, seed)
+    netlist = write_netlist(circuit)
+    data = load_dataset(config["data"])
+    trainer = Trainer(circuit, **config["settings"], progress=args.progress)
+    checkpoint = rundir.resume_point() if args.resume else None
+    if checkpoint is not None:
+        trainer.load_state(checkpoint.state)
+        print(f"resuming {out} after epoch {checkpoint.epoch}", flush=True)
+    elif not args.resume:
+        rundir.create(config)
+        (out / "network.cir").write_text(netlist)
+    print(f"{model}: {circuit.title}, {len(trainer.params_.resistors)} conductances, "
+          f"fast rule {'on' if trainer.fast_rule_ is not None else 'off'}, set up in "
+          f"{time.perf_counter() - started:.1f} s; settings {json.dumps(config['settings'])}", flush=True)
+
+    def on_epoch(t: Trainer, record) -> None:
+        best = rundir.save_epoch(t, netlist, config["netlist"])
+        print(f"epoch {record.epoch}/{t.epochs}: loss {record.train_loss:.4f}, train error "
+              f"{record.train_error:.2%}, test error {record.test_error:.2%}, {record.seconds:.1f} s"
+              + (" (best)" if best else ""), flush=True)
+
+    trainer.fit(data, on_epoch=on_epoch)
+    rundir.finish(write_netlist(trainer.trained_circuit()), trainer.history_)
+    best = min(trainer.history_, key=lambda r: r.test_error)
+    print(f"done: {len(trainer.history_)} epochs, final test error {trainer.history_[-1].test_error:.2%}, "
+          f"best {best.test_error:.2%} (epoch {best.epoch}); reference {MODELS[model]['reference_error']} %",
+          flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.exit(main())
