@@ -10,6 +10,7 @@ the mirrored input sources through the gain.
     python scripts/reproduce_drn.py --model drn-xs|drn-1h|drn-2h|drn-3h|drn-xl
         [--data DIR] [--epochs E] [--out RUNDIR] [--dtype float32|float64] [--seed S]
         [--resume] [--progress]
+    python scripts/reproduce_drn.py --report RUNDIR [RUNDIR ...] [--markdown scripts/results/reproduce.md]
 
 The run directory is that of `circuitnet train` (config.json, metrics.csv, last.npz,
 best.npz, trained.cir, curves.png) plus network.cir (the initial network). An interrupted
@@ -23,6 +24,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 #: DESIGN section 6: hidden sizes, gain, sweeps, beta, lr per layer, bias lr, epochs, reference error %
 MODELS = {
@@ -60,7 +63,50 @@ def build(model: str, seed: int):
     return build_drn(784, m["hidden"], 10, gain=m["gain"], seed=seed, gmin=GMIN, gmax=GMAX)
 
 
+def report(rundirs: list[str], markdown: str | None) -> str:
+    """A markdown table of finished or partial runs (metrics.csv) beside the reference errors."""
+    import csv
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from benchutil import machine, markdown_table
+
+    rows = []
+    for rundir in rundirs:
+        config = json.loads((Path(rundir) / "config.json").read_text())
+        with open(Path(rundir) / "metrics.csv") as f:
+            records = list(csv.DictReader(f))
+        model = config["model"]
+        last = records[-1]
+        best = min(records, key=lambda r: float(r["test_error"]))
+        minutes = [float(r["seconds"]) / 60 for r in records]
+        s = config["settings"]
+        rows.append([model.upper(), "-".join(["1568", *map(str, MODELS[model]["hidden"]), "10"]),
+                     f"{len(records)} / {MODELS[model]['epochs']}",
+                     f"{100 * float(last['test_error']):.2f} %", f"{100 * float(best['test_error']):.2f} % "
+                     f"(epoch {best['epoch']})", f"{MODELS[model]['reference_error']:.2f} %",
+                     f"{float(np.median(minutes)):.2f}", s["dtype"]])
+    m = machine()
+    text = "\n".join([
+        "# DRN reproduction on MNIST (reproduce_drn.py)", "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB. Reference: the 2024 fast-simulation "
+        "paper (DESIGN section 6: batch 4, centered EP, fixed sweeps, lr x0.99 per epoch, its epoch counts).", "",
+        markdown_table(["model", "layers", "epochs run / reference", "test error (last epoch)", "best test error",
+                        "reference test error", "minutes / epoch (median, incl. test pass)", "dtype"], rows), ""])
+    if markdown:
+        Path(markdown).write_text(text)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if "--report" in argv:
+        p = argparse.ArgumentParser()
+        p.add_argument("--report", nargs="+", required=True)
+        p.add_argument("--markdown")
+        args = p.parse_args(argv)
+        print(report(args.report, args.markdown))
+        return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", required=True, choices=sorted(MODELS))
     p.add_argument("--data", default=DEFAULT_DATA, help="directory of MNIST IDX files (gzipped or not)")

@@ -22,3 +22,14 @@ def test_bench_solver_quick(tmp_path):
         assert row["cd"]["median_s"] > 0 and row["cd"]["sweeps"] >= 1
     assert any(row.get("matmul_per_sweep_s") for row in payload["rows"])
     assert not (tmp_path / "bench_solver.md").exists()  # --quick writes no markdown
+
+
+def test_bench_train_quick(tmp_path):
+    out = tmp_path / "bench_train.json"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_train.py"), "--quick",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    payload = json.loads(out.read_text())
+    row = payload["rows"][0]
+    assert row["fast_rule"] and row["step_s"] > 0 and row["bound"]["total_s"] > 0 and row["ratio"] > 0
+    assert not (tmp_path / "bench_train.md").exists()
