@@ -19,6 +19,8 @@ from .strategies import make_strategy
 
 #: Examples per solve when predicting.
 EVAL_BATCH = 1024
+#: Batches up to this size train with one BLAS thread (blas_threads="auto").
+SERIAL_BATCH = 32
 
 
 @dataclass
@@ -45,6 +47,10 @@ class Trainer:
     sweeps: fixed-sweep mode (None: tolerance mode with `tol`, volts relative).
     dtype: "float64" or "float32" for the solver; solver: "cd", "qp" or "spice".
     progress: show a tqdm bar with the running loss and error.
+    blas_threads: BLAS threads during training steps: "auto" (1 for batches of at most
+        SERIAL_BATCH examples, whose skinny products lose more to thread hand-offs than they
+        gain, badly so when another process holds a core; else the library's default), an
+        int, or None (leave the setting alone). Evaluation keeps the default.
     rule: "auto" (the rank-batch rule of `layered_rule` where the circuit is layered with
         its trainable resistors in build_drn order, else the per-resistor rule) or "general"
         (always the per-resistor rule; for tests and comparisons).
@@ -57,13 +63,15 @@ class Trainer:
                  lr: float | list[float] = 0.01, bias_lr: float | list[float] | None = None,
                  lr_decay: float = 1.0, momentum: float = 0.0, epochs: int = 10, batch_size: int = 16,
                  sweeps: int | None = None, tol: float = 1e-6, dtype: str = "float64", seed: int = 0,
-                 solver: str = "cd", progress: bool = False, rule: str = "auto"):
+                 solver: str = "cd", progress: bool = False, rule: str = "auto",
+                 blas_threads: int | str | None = "auto"):
         self.circuit = circuit
         self.algorithm, self.beta = algorithm, beta
         self.lr, self.bias_lr, self.lr_decay, self.momentum = lr, bias_lr, lr_decay, momentum
         self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
         self.sweeps, self.tol, self.dtype, self.solver = sweeps, tol, dtype, solver
         self.progress = progress
+        self.blas_threads = (1 if batch_size <= SERIAL_BATCH else None) if blas_threads == "auto" else blas_threads
         _check_schedule(epochs, batch_size, sweeps, dtype)
         self.strategy = make_strategy(algorithm, beta)
         self.simulator = Simulator(circuit, SolverSettings(solver, sweeps, tol, dtype))
@@ -111,7 +119,8 @@ class Trainer:
             x_test, y_test = self._check_data(x_test, y_test, "test")
         for epoch in range(len(self.history_), self.epochs):
             start = time.perf_counter()
-            loss, error = self._train_epoch(x, y, epoch)
+            with _blas_limit(self.blas_threads):
+                loss, error = self._train_epoch(x, y, epoch)
             test_error = self.evaluate(x_test, y_test)[1] if x_test is not None else float("nan")
             record = EpochRecord(epoch + 1, loss, error, test_error, time.perf_counter() - start)
             self.history_.append(record)
@@ -244,6 +253,19 @@ class Trainer:
             raise DataError(f"{what} labels range over {y.min()}..{y.max()}, but the circuit's "
                             f"{self.n_outputs} output(s) ('*@ output') take labels 0..{self.n_classes - 1}")
         return x, y
+
+
+def _blas_limit(threads: int | None):
+    """A context limiting the BLAS thread pools (numpy's and scipy's) to `threads` (None: no change)."""
+    import contextlib
+
+    if threads is None:
+        return contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=int(threads), user_api="blas")
 
 
 def _not_finite(epoch: int):
