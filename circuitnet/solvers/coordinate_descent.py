@@ -16,10 +16,15 @@ from ..conditions import Conditions
 from ..errors import ConvergenceError, InfeasibleCircuitError
 from ..solution import LazyCurrents, Solution
 from . import kernels
+from .active_set import can_polish, polish
 from .kkt import Balance, balance
 from .layered import LayeredRelaxation
 
 VCVS_ITERATIONS = 500
+#: relative tolerance of the coordinate descent that finds the active set before the polish
+LOOSE_TOL = 1e-4
+#: sweeps allowed to that first stage
+LOOSE_SWEEPS = 2000
 
 
 def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions, *, tol: float,
@@ -37,7 +42,10 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
     state = _State.prepare(cc, conditions, warm_start, dtype)
     scale = max(1.0, float(np.abs(state.off).max(initial=0.0)))
     tol_v = max(tol, 8 * np.finfo(dtype).eps) * scale
-    used = _iterate(cc, state, tol_v, max_sweeps, sweeps)
+    if sweeps is None and cc.layer_plan() is None and can_polish(cc):
+        used = _relax_and_polish(cc, state, tol_v, scale, max_sweeps)
+    else:
+        used = _iterate(cc, state, tol_v, max_sweeps, sweeps)
     if state.certificate is None:
         result = _balance(cc, state, tol_v)
         state.certificate = (result.residual, result.diode_violation, _max_node_conductance(cc))
@@ -52,6 +60,22 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
                     currents=LazyCurrents(lambda: _currents(cc, state, conditions, tol_v)),
                     solver="cd", sweeps=used, residual=residual, diode_violation=violation,
                     seconds=time.perf_counter() - start)
+
+
+def _relax_and_polish(cc: CompiledCircuit, state: "_State", tol_v: float, scale: float,
+                      max_sweeps: int) -> int:
+    """Coordinate descent to a loose tolerance, then the exact active-set solve; returns sweeps.
+
+    Where the active-set loop fails, coordinate descent goes on to the full tolerance.
+    """
+    used = _relax(cc, state, max(tol_v, LOOSE_TOL * scale), min(max_sweeps, LOOSE_SWEEPS), None,
+                  tight=10 * tol_v, strict=False)
+    v = state.v.astype(np.float64)
+    if polish(cc, v, state.off.astype(np.float64), state.inj.astype(np.float64),
+              state.leak.astype(np.float64), tol_v):
+        state.v[...] = v
+        return used
+    return used + _relax(cc, state, tol_v, max_sweeps, None)
 
 
 def _balance(cc: CompiledCircuit, state: "_State", tol_v: float) -> Balance:
@@ -176,7 +200,12 @@ def _iterate(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int,
                            f"(last change {last_change:.3g} V)")
 
 
-def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fixed: int | None) -> int:
+def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fixed: int | None,
+           tight: float | None = None, strict: bool = True) -> int:
+    """Sweeps until tol_v (volts) or max_sweeps (an error when `strict`); returns the count.
+
+    tight: slack (volts) under which a diode counts as conducting; default 10 * tol_v.
+    """
     plan = cc.layer_plan()
     if plan is not None:
         return _relax_layered(cc, plan, state, tol_v, max_sweeps, fixed)
@@ -184,14 +213,14 @@ def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fi
     counts = np.zeros(batch, dtype=np.int64)
     kernels.relax(
         state.v, state.off, state.inj, state.leak, -1.0 if fixed else tol_v,
-        fixed or max_sweeps, not fixed, counts, cc.group_of, cc.grp_ptr, cc.grp_nodes,
+        10 * tol_v + 1e-12 if tight is None else tight, fixed or max_sweeps, not fixed, counts, cc.group_of, cc.grp_ptr, cc.grp_nodes,
         cc.adj_ptr, cc.adj_node, cc.adj_res, cc.conductance.astype(state.v.dtype),
         cc.idio_ptr, cc.idio_idx, cc.idio_role, cc.ideal_a, cc.ideal_c, cc.ideal_vf.astype(state.v.dtype),
         cc.sdio_ptr, cc.sdio_idx, cc.sdio_role, cc.shock_a, cc.shock_c, cc.shock_is, cc.shock_nvt,
         cc.pgrp_ptr, cc.pgrp_idx)
     if (counts < 0).any():
         _infeasible(int(np.flatnonzero(counts < 0)[0]))
-    if not fixed and (counts >= max_sweeps).any():
+    if strict and not fixed and (counts >= max_sweeps).any():
         _not_converged(max_sweeps, tol_v)
     return int(counts.max(initial=0))
 

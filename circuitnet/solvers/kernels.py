@@ -196,11 +196,12 @@ def conducting_block(v, off, b, start, blk, shift, seen, pass_id, tight, group_o
 
 
 @njit(parallel=True, cache=True)
-def relax(v, off, inj, leak, tol, max_sweeps, adapt, sweeps, group_of, grp_ptr, grp_nodes,
+def relax(v, off, inj, leak, tol, tight, max_sweeps, adapt, sweeps, group_of, grp_ptr, grp_nodes,
           adj_ptr, adj_node, adj_res, cond, idio_ptr, idio_idx, idio_role, i_a, i_c, i_vf,
           sdio_ptr, sdio_idx, sdio_role, s_a, s_c, s_is, s_nvt, pgrp_ptr, pgrp_idx):
     """Gauss-Seidel sweeps: every group (in colour order), then every conducting-diode block.
 
+    A diode conducts when its slack is at most `tight` volts.
     After PROBE_SWEEPS sweeps, the observed contraction rate r of Gauss-Seidel sets the
     over-relaxation factor omega = 2 / (1 + sqrt(1 - r)) (Young's formula), when `adapt`
     (circuits without diodes between free nodes; see block_update).
@@ -211,7 +212,6 @@ def relax(v, off, inj, leak, tol, max_sweeps, adapt, sweeps, group_of, grp_ptr, 
     tol < 0 runs exactly max_sweeps sweeps.
     """
     n_groups = len(grp_ptr) - 1
-    tight = max(tol, 0.0) * 10.0 + 1e-12
     for b in prange(v.shape[0]):
         mark = np.full(n_groups, -1, dtype=np.int64)
         seen = np.full(n_groups, -1, dtype=np.int64)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import nnls
+from scipy.sparse.linalg import spsolve
 
 from ..compiled import CompiledCircuit
 from ..physics import shockley_current
@@ -52,7 +54,7 @@ def balance(cc: CompiledCircuit, v: np.ndarray, inj: np.ndarray, leak: np.ndarra
     return Balance(resistor, ideal, junction, tie, residual, violation)
 
 
-def _group_sums(cc: CompiledCircuit, inflow: np.ndarray) -> np.ndarray:
+def group_sums(cc: CompiledCircuit, inflow: np.ndarray) -> np.ndarray:
     """Net inflow into each free group, shape (batch, n_groups)."""
     members = inflow[:, cc.grp_nodes]
     if members.shape[1] == 0:
@@ -60,21 +62,9 @@ def _group_sums(cc: CompiledCircuit, inflow: np.ndarray) -> np.ndarray:
     return np.add.reduceat(members, cc.grp_ptr[:-1], axis=1) * (np.diff(cc.grp_ptr) > 0)
 
 
-def _diode_incidence_by_group(cc: CompiledCircuit) -> np.ndarray:
-    """(n_groups, n_ideal) matrix: +1 where the group holds the anode, -1 the cathode."""
-    n_groups = cc.n_groups
-    matrix = np.zeros((n_groups, len(cc.ideal_a)))
-    ga, gc = cc.group_of[cc.ideal_a], cc.group_of[cc.ideal_c]
-    across = ga != gc
-    for groups, sign in ((ga, 1.0), (gc, -1.0)):
-        keep = across & (groups >= 0)
-        matrix[groups[keep], np.flatnonzero(keep)] += sign
-    return matrix
-
-
 def _diode_currents(cc: CompiledCircuit, inflow: np.ndarray, tight: np.ndarray):
     """Non-negative ideal-diode currents restoring KCL at free groups; and the residual."""
-    demand = _group_sums(cc, inflow)  # must leave each group through its diodes
+    demand = group_sums(cc, inflow)  # must leave each group through its diodes
     currents = np.zeros((inflow.shape[0], len(cc.ideal_a)))
     if cc.n_groups == 0:
         return currents, 0.0
@@ -105,24 +95,83 @@ def _single_diode_currents(cc, demand, tight, currents):
 
 
 def _coupled_diode_currents(cc, demand, tight, currents):
-    """Diodes between free groups couple their currents: non-negative least squares per example."""
-    incidence = _diode_incidence_by_group(cc)
-    touches = incidence.any(axis=0)
+    """Diodes between free groups couple their currents. Per example, the conducting diodes
+    that join distinct sets (a forest) carry the demand; where that needs a negative
+    current, non-negative least squares over all conducting diodes of the groups involved
+    decides. Fills `currents`; returns the imbalance."""
     imbalance = np.empty_like(demand)
     for b in range(demand.shape[0]):
-        cols = np.flatnonzero(tight[b] & touches)
-        if cols.size:
-            currents[b, cols] = _nonnegative_flow(incidence[:, cols], demand[b])
-        imbalance[b] = demand[b] - incidence @ currents[b]
+        conducting = np.flatnonzero(tight[b])
+        forest = diode_forest(cc, conducting)
+        flow = forest_currents(cc, demand[b], forest)
+        currents[b, forest] = flow
+        if len(flow) and flow.min() < 0:
+            _nonnegative_flows(cc, demand[b], conducting, forest[flow < 0], currents[b])
+        imbalance[b] = demand[b] - _incidence_of(cc, np.arange(len(cc.ideal_a))) @ currents[b]
     return imbalance
 
 
-def _nonnegative_flow(incidence: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Least-squares non-negative x with incidence @ x ~= demand, on the rows it touches."""
-    rows = np.flatnonzero(incidence.any(axis=1))
-    scale = max(float(np.abs(demand[rows]).max()), 1e-300)
-    solution, _ = nnls(incidence[rows], demand[rows] / scale)
-    return solution * scale
+def _nonnegative_flows(cc, demand, conducting, culprits, currents) -> None:
+    """Re-solve, with currents >= 0, the groups linked to the culprit diodes by free-free
+    conducting diodes (dense NNLS on that small set)."""
+    group_a, group_c = cc.group_of[cc.ideal_a], cc.group_of[cc.ideal_c]
+    groups = set(int(g) for d in culprits for g in (group_a[d], group_c[d]) if g >= 0)
+    while True:
+        touching = [d for d in conducting if group_a[d] in groups or group_c[d] in groups]
+        grown = groups | {int(g) for d in touching for g in (group_a[d], group_c[d]) if g >= 0}
+        if grown == groups:
+            break
+        groups = grown
+    rows, cols = np.array(sorted(groups)), np.array(touching, dtype=np.int64)
+    matrix = _incidence_of(cc, cols).toarray()[rows]
+    scale = max(float(np.abs(demand[rows]).max(initial=0.0)), 1e-300)
+    currents[cols] = nnls(matrix, demand[rows] / scale)[0] * scale
+
+
+def diode_forest(cc: CompiledCircuit, diodes: np.ndarray) -> np.ndarray:
+    """The diodes (in order) that each join two so far separate sets of groups.
+
+    The fixed nodes count as one set. The result is a forest: its currents are unique.
+    """
+    parent = np.arange(cc.n_groups + 1)
+
+    def find(g):
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    forest = []
+    for d in diodes:
+        ga, gc = (find(g if g >= 0 else cc.n_groups) for g in
+                  (cc.group_of[cc.ideal_a[d]], cc.group_of[cc.ideal_c[d]]))
+        if ga != gc:
+            parent[ga] = gc
+            forest.append(d)
+    return np.array(forest, dtype=np.int64)
+
+
+def _incidence_of(cc: CompiledCircuit, diodes: np.ndarray) -> sp.csc_matrix:
+    """(n_groups, len(diodes)): +1 where a group holds the diode's anode, -1 its cathode."""
+    ga, gc = cc.group_of[cc.ideal_a[diodes]], cc.group_of[cc.ideal_c[diodes]]
+    ga, gc = np.where(ga == gc, -1, ga), np.where(ga == gc, -1, gc)
+    cols = np.arange(len(diodes))
+    rows = np.concatenate([ga[ga >= 0], gc[gc >= 0]])
+    data = np.concatenate([np.ones((ga >= 0).sum()), -np.ones((gc >= 0).sum())])
+    return sp.csc_matrix((data, (rows, np.concatenate([cols[ga >= 0], cols[gc >= 0]]))),
+                         shape=(cc.n_groups, len(diodes)))
+
+
+def forest_currents(cc: CompiledCircuit, demand: np.ndarray, forest: np.ndarray) -> np.ndarray:
+    """Signed currents (amperes) of a diode forest that carry each free group's demand.
+
+    demand: (n_groups,) net current into each group from everything but these diodes.
+    Least squares through the normal equations (unique: a forest has full column rank).
+    """
+    if not len(forest):
+        return np.zeros(0)
+    incidence = _incidence_of(cc, forest)
+    return np.atleast_1d(spsolve((incidence.T @ incidence).tocsc(), incidence.T @ demand))
 
 
 def _tie_currents(cc: CompiledCircuit, inflow: np.ndarray) -> np.ndarray:
