@@ -44,7 +44,7 @@ from benchutil import (RESULTS, fmt_seconds, git_state, loop_time, machine, mark
                        median_time, numba_threads, text_table, versions, write_json)
 
 from circuitnet.learning.optimizer import _accumulate  # noqa: E402
-from circuitnet.learning.trainer import Trainer  # noqa: E402
+from circuitnet.learning.trainer import Trainer, _blas_limit  # noqa: E402
 from circuitnet.networks import build_drn  # noqa: E402
 
 EPOCH = 60_000
@@ -82,12 +82,17 @@ def time_steps(trainer: Trainer, x: np.ndarray, y: np.ndarray, batch: int, steps
     cursor = [0]
 
     def run():
+        with _blas_limit(trainer.blas_threads):
+            steps_of(trainer)
+
+    def steps_of(trainer):
         for _ in range(steps):
             k = cursor[0] % (len(x) - batch)
             trainer._step(x[k:k + batch], y[k:k + batch], 0)
             cursor[0] += batch
 
-    trainer._step(x[:batch], y[:batch], 0)  # warm-up (JIT, caches)
+    with _blas_limit(trainer.blas_threads):
+        trainer._step(x[:batch], y[:batch], 0)  # warm-up (JIT, caches)
     seconds, _ = median_time(run, repeats)
     return seconds / steps
 
@@ -164,31 +169,39 @@ def solver_sweep(cc, model: str, batch: int, dtype: str, x: np.ndarray) -> dict:
             "fresh_ratio": fresh / sweeps / (products + projection)}
 
 
-def spice_step(examples: int, x: np.ndarray, y: np.ndarray) -> dict | None:
-    """Seconds per example of the training step with ngspice computing every state."""
+def spice_step(examples: int, hidden: int, x: np.ndarray, y: np.ndarray) -> dict | None:
+    """Seconds per example of the training step with ngspice computing every state, on a small
+    DRN (784-hidden-10), beside the cd solver's step on the same network and examples."""
     import shutil
 
     if shutil.which("ngspice") is None:
         return None
-    features, hidden, classes, gain = 784, [100], 10, 100.0
-    circuit = build_drn(features, hidden, classes, gain=gain, seed=0)
-    trainer = Trainer(circuit, algorithm="cep", beta=1.0, lr=0.006, batch_size=1, solver="spice")
-    times = []
-    for k in range(examples):
-        start = time.perf_counter()
-        trainer._step(x[k:k + 1], y[k:k + 1], 0)
-        times.append(time.perf_counter() - start)
-    per_example = float(np.median(times))
-    return {"model": "DRN-XS (784-100-10)", "examples": examples, "per_example_s": per_example,
-            "epoch_s": per_example * EPOCH, "phases_per_example": 3}
+    circuit = build_drn(784, [hidden], 10, gain=100.0, seed=0, gmax=1e3)
+    result = {"model": f"DRN 1568-{hidden}-10", "resistors": 1568 * hidden + 10 * hidden,
+              "examples": examples, "phases_per_example": 3}
+    for solver in ("spice", "cd"):
+        trainer = Trainer(circuit, algorithm="cep", beta=1.0, lr=0.006, batch_size=1, solver=solver,
+                          sweeps=4 if solver == "cd" else None)
+        trainer._step(x[:1], y[:1], 0) if solver == "cd" else None  # cd warm-up only
+        times = []
+        for k in range(examples):
+            start = time.perf_counter()
+            trainer._step(x[k:k + 1], y[k:k + 1], 0)
+            times.append(time.perf_counter() - start)
+        result[f"{solver}_per_example_s"] = float(np.median(times))
+    result["per_example_s"] = result["spice_per_example_s"]
+    result["epoch_s"] = result["spice_per_example_s"] * EPOCH
+    result["spice_over_cd"] = result["spice_per_example_s"] / result["cd_per_example_s"]
+    return result
 
 
 def profile_step(trainer: Trainer, x: np.ndarray, y: np.ndarray, batch: int, steps: int) -> dict:
     profiler = cProfile.Profile()
-    profiler.enable()
-    for k in range(steps):
-        trainer._step(x[k * batch:(k + 1) * batch], y[k * batch:(k + 1) * batch], 0)
-    profiler.disable()
+    with _blas_limit(trainer.blas_threads):
+        profiler.enable()
+        for k in range(steps):
+            trainer._step(x[k * batch:(k + 1) * batch], y[k * batch:(k + 1) * batch], 0)
+        profiler.disable()
     stream = io.StringIO()
     stats = pstats.Stats(profiler, stream=stream)
     total = stats.total_tt
@@ -210,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--data", default=DEFAULT_DATA)
     p.add_argument("--spice-examples", type=int, default=2)
+    p.add_argument("--spice-hidden", type=int, default=16, help="hidden size of the small DRN run with ngspice")
     p.add_argument("--quick", action="store_true", help="tiny smoke-test run (no markdown)")
     p.add_argument("--out", default=str(RESULTS / "bench_train.json"))
     p.add_argument("--markdown", default=None, help="default: --out with .md (not with --quick)")
@@ -222,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     dtypes = args.dtypes.split(",")
     rows = []
     x_all, y_all, source = None, None, None
+    payload = {"machine": machine(), "versions": versions("numpy", "scipy", "numba"), "git": git_state(),
+               "numba_threads": numba_threads(), "epoch_examples": EPOCH, "rows": rows}
     for model in models:
         features, hidden, classes, gain, sweeps, beta = MODELS[model]
         x_all, y_all, source = load_features(args.data, 4096, features, 0)
@@ -236,19 +252,21 @@ def main(argv: list[str] | None = None) -> int:
                 setup = time.perf_counter() - start
                 steps = max(3, args.steps * 4 // batch) if not args.quick else args.steps
                 step = time_steps(trainer, x_all, y_all, batch, steps, args.repeats)
-                bound = product_bound(sizes, batch, sweeps, dtype)
+                with _blas_limit(trainer.blas_threads):  # the step's thread setting
+                    bound = product_bound(sizes, batch, sweeps, dtype)
                 row = {"model": NAMES[model], "sizes": sizes, "dtype": dtype, "batch": batch, "sweeps": sweeps,
                        "steps_timed": steps, "step_s": step, "epoch_s": step * EPOCH / batch,
                        "bound": bound, "bound_epoch_s": bound["total_s"] * EPOCH / batch,
                        "ratio": step / bound["total_s"], "fast_rule": trainer.fast_rule_ is not None,
+                       "blas_threads": trainer.blas_threads,
                        "build_s": built, "setup_s": setup}
                 rows.append(row)
+                write_json(args.out, {**payload, "rows": rows})
                 print(f"{NAMES[model]:7s} {dtype} batch {batch:3d}: step {fmt_seconds(step)}, epoch "
                       f"{row['epoch_s']:.1f} s, bound {fmt_seconds(bound['total_s'])} "
                       f"(epoch {row['bound_epoch_s']:.1f} s), ratio {row['ratio']:.2f}", flush=True)
                 del trainer
-    payload = {"machine": machine(), "versions": versions("numpy", "scipy", "numba"), "git": git_state(),
-               "numba_threads": numba_threads(), "data": source, "epoch_examples": EPOCH, "rows": rows}
+    payload["data"] = source
     if "1h" in models and not args.quick:
         features, hidden, classes, gain, sweeps, beta = MODELS["1h"]
         circuit = build_drn(features, hidden, classes, gain=gain, seed=0, gmax=1e3)
@@ -257,14 +275,16 @@ def main(argv: list[str] | None = None) -> int:
         cc.use_conductance_dtype("float32")
         payload["solver_sweep"] = [solver_sweep(cc, "1h", batch, "float32", x_all) for batch in (4, 64)]
         print("solver sweep:", payload["solver_sweep"], flush=True)
+        write_json(args.out, payload)
         del cc
         trainer = trainer_for(circuit, "1h", "float32", 4)
         time_steps(trainer, x_all, y_all, 4, 20, 1)
         payload["profile"] = profile_step(trainer, x_all, y_all, 4, 300)
+        write_json(args.out, payload)
         del trainer
     if args.spice_examples:
         x_mnist, y_mnist, _ = load_features(args.data, 64, 784, 1)
-        payload["spice"] = spice_step(args.spice_examples, x_mnist, y_mnist)
+        payload["spice"] = spice_step(args.spice_examples, args.spice_hidden, x_mnist, y_mnist)
         print("spice:", payload["spice"], flush=True)
     write_json(args.out, payload)
     table = markdown_rows(payload)
@@ -312,9 +332,13 @@ def render_markdown(payload: dict, table) -> str:
     spice = payload.get("spice")
     if spice:
         lines += ["## ngspice in the loop (solver='spice')", "",
-                  f"{spice['model']}, centered EP, 3 ngspice operating points per example: "
-                  f"{spice['per_example_s']:.2f} s per example (median of {spice['examples']}), "
-                  f"so about {spice['epoch_s'] / 3600:.0f} hours per 60,000-example epoch.", ""]
+                  f"{spice['model']} ({spice['resistors']:,} resistors), centered EP, batch 1, 3 ngspice "
+                  f"operating points per example (PySpice, in process): {spice['per_example_s']:.2f} s per "
+                  f"example (median of {spice['examples']}), so about {spice['epoch_s'] / 3600:.1f} hours per "
+                  f"60,000-example epoch; the cd step on the same network and examples takes "
+                  f"{fmt_seconds(spice['cd_per_example_s'])} ({spice['spice_over_cd']:.0f}x less). ngspice's "
+                  "time grows with the netlist (DRN-XS, 157,800 resistors, did not finish its 2 examples in "
+                  "about 3 minutes in a first attempt).", ""]
     prof = payload.get("profile")
     if prof:
         lines += ["## Profile: DRN-1H, float32, batch 4 (cProfile)", "",

@@ -1,6 +1,7 @@
 """`Trainer`: the one training loop shared by the seven algorithms, scikit-learn style."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -49,8 +50,10 @@ class Trainer:
     progress: show a tqdm bar with the running loss and error.
     blas_threads: BLAS threads during training steps: "auto" (1 for batches of at most
         SERIAL_BATCH examples, whose skinny products lose more to thread hand-offs than they
-        gain, badly so when another process holds a core; else the library's default), an
-        int, or None (leave the setting alone). Evaluation keeps the default.
+        gain; and 1 on machines of at most 2 cores, where numpy's and scipy's two OpenBLAS
+        pools spin against each other: measured 5x to 25x slower steps at batch 128; else
+        the library's default), an int, or None (leave the setting alone). Evaluation keeps
+        the default.
     rule: "auto" (the rank-batch rule of `layered_rule` where the circuit is layered with
         its trainable resistors in build_drn order, else the per-resistor rule) or "general"
         (always the per-resistor rule; for tests and comparisons).
@@ -71,7 +74,9 @@ class Trainer:
         self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
         self.sweeps, self.tol, self.dtype, self.solver = sweeps, tol, dtype, solver
         self.progress = progress
-        self.blas_threads = (1 if batch_size <= SERIAL_BATCH else None) if blas_threads == "auto" else blas_threads
+        if blas_threads == "auto":
+            blas_threads = 1 if batch_size <= SERIAL_BATCH or (os.cpu_count() or 1) <= 2 else None
+        self.blas_threads = blas_threads
         _check_schedule(epochs, batch_size, sweeps, dtype)
         self.strategy = make_strategy(algorithm, beta)
         self.simulator = Simulator(circuit, SolverSettings(solver, sweeps, tol, dtype))
