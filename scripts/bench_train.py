@@ -180,7 +180,7 @@ def spice_step(examples: int, hidden: int, x: np.ndarray, y: np.ndarray) -> dict
     result = {"model": f"DRN 1568-{hidden}-10", "resistors": 1568 * hidden + 10 * hidden,
               "examples": examples, "phases_per_example": 3}
     for solver in ("spice", "cd"):
-        trainer = Trainer(circuit, algorithm="cep", beta=1.0, lr=0.006, batch_size=1, solver=solver,
+        trainer = Trainer(circuit, algorithm="cep", beta=0.1, lr=0.006, batch_size=1, solver=solver,
                           sweeps=4 if solver == "cd" else None)
         trainer._step(x[:1], y[:1], 0) if solver == "cd" else None  # cd warm-up only
         times = []
@@ -332,7 +332,7 @@ def render_markdown(payload: dict, table) -> str:
     spice = payload.get("spice")
     if spice:
         lines += ["## ngspice in the loop (solver='spice')", "",
-                  f"{spice['model']} ({spice['resistors']:,} resistors), centered EP, batch 1, 3 ngspice "
+                  f"{spice['model']} ({spice['resistors']:,} resistors), centered EP (beta 0.1: the small network has under 1 S at its outputs), batch 1, 3 ngspice "
                   f"operating points per example (PySpice, in process): {spice['per_example_s']:.2f} s per "
                   f"example (median of {spice['examples']}), so about {spice['epoch_s'] / 3600:.1f} hours per "
                   f"60,000-example epoch; the cd step on the same network and examples takes "
