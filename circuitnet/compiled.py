@@ -18,7 +18,6 @@ import scipy.sparse as sp
 from .circuit import GROUND, Circuit
 from .elements import DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
 from .physics import GMIN, thermal_voltage
-from .validation import UnionFind
 
 
 @dataclass
