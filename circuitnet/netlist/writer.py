@@ -22,10 +22,11 @@ import re
 from ..circuit import Bounds, Circuit
 from ..elements import DiodeModel, Element
 from ..errors import CircuitValidationError
+from ..physics import thermal_voltage
 from .units import format_value
 
 #: ngspice's thermal voltage kT/q at its default temperature, 27 C (volts).
-THERMAL_VOLTAGE = 1.380649e-23 * 300.15 / 1.602176634e-19
+THERMAL_VOLTAGE = thermal_voltage()
 #: the current at which the stand-in for an ideal diode drops exactly vf (amperes).
 REFERENCE_CURRENT = 1e-3
 _IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-4, 1e-20

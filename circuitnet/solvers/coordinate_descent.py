@@ -306,6 +306,7 @@ def _currents(cc: CompiledCircuit, state: _State, conditions: Conditions, tol_v:
         names = tables[tree.kind[edge]]
         if names:
             currents[names[tree.index[edge]]] = result.tie[:, edge]
+    sources = _columns(conditions, cc.isrc_names)
     for k, name in enumerate(cc.isrc_names):
-        currents[name] = _columns(conditions, cc.isrc_names)[:, k]
+        currents[name] = sources[:, k]
     return currents

@@ -12,17 +12,10 @@ from ..conditions import Conditions
 from ..elements import DiodeModel
 from ..solution import Solution
 
-# ngspice 39 computes VT from CODATA 2014 constants (src/include/ngspice/const.h), not the
-# exact SI 2019 ones (1.380649e-23, 1.602176634e-19): the 3.4e-7 relative difference in VT
-# moves a forward-biased junction by ~2.4e-7 V, so the reference solvers use ngspice's values
-# and match ngspice's operating points to ~1e-12 V.
-BOLTZMANN = 1.38064852e-23  # J/K, CODATA 2014, as ngspice
-CHARGE = 1.6021766208e-19  # C, CODATA 2014, as ngspice
-TEMPERATURE = 300.15  # K: ngspice's default temperature, 27 C
-#: the thermal voltage k*T/q at 27 C, volts (0.0258649170 V).
-THERMAL_VOLTAGE = BOLTZMANN * TEMPERATURE / CHARGE
-#: ngspice's default GMIN: a conductance in parallel with every diode junction, siemens.
-GMIN = 1e-12
+from ..physics import GMIN as GMIN, thermal_voltage
+
+#: the thermal voltage k*T/q at 27 C from ngspice's constants (physics.py), volts.
+THERMAL_VOLTAGE = thermal_voltage()
 
 
 def emission_voltage(model: DiodeModel) -> float:
