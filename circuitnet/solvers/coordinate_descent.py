@@ -86,7 +86,7 @@ def _balance(cc: CompiledCircuit, state: "_State", tol_v: float) -> Balance:
 class _State:
     """Arrays the kernel works on: v, off, inj (batch, n_all), leak (n_all,), tie values."""
 
-    def __init__(self, cc, v, off, inj, leak, tie_values):
+    def __init__(self, v, off, inj, leak, tie_values):
         self.v, self.off, self.inj, self.leak, self.tie_values = v, off, inj, leak, tie_values
         #: (residual A, diode violation V, largest node conductance S), when already known
         self.certificate: tuple[float, float, float] | None = None
@@ -106,7 +106,7 @@ class _State:
             leak[nodes] = conditions.nudge.beta
             inj[:, nodes] += conditions.nudge.beta * np.atleast_2d(conditions.nudge.targets)
         v = _start(cc, off, warm_start)
-        return cls(cc, v.astype(dtype), off.astype(dtype), inj.astype(dtype), leak.astype(dtype),
+        return cls(v.astype(dtype), off.astype(dtype), inj.astype(dtype), leak.astype(dtype),
                    tie_values)
 
 
