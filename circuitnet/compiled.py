@@ -176,11 +176,33 @@ class CompiledCircuit:
         block (weight matrices) must not be written after it.
         """
         self.conductance.flags.writeable = True
+        recorded = self._shared["recorded"] = {}
         try:
             yield self.conductance
         finally:
             self.conductance.flags.writeable = False
             self._shared["version"] += 1
+            del self._shared["recorded"]
+        self._shared["block_sums"] = {key: (self.version, sums) for key, sums in recorded.items()}
+
+    def record_block_sums(self, block: slice, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray) -> None:
+        """Inside `editing_conductances`: the row sums (shape[0],) and column sums (shape[1],),
+        siemens, of `conductance[block]` as a `shape` matrix after this edit, found by the
+        editor in its own pass; `block_sums` returns them for the new version."""
+        if "recorded" not in self._shared:
+            raise RuntimeError("record_block_sums is only meaningful inside editing_conductances()")
+        self._shared["recorded"][block.start, block.stop, shape] = (rows, cols)
+
+    def block_sums(self, block: slice, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Row sums (shape[0],) and column sums (shape[1],), siemens, of `conductance[block]`
+        seen as a `shape` matrix: the recorded ones of the current version, else computed
+        (and kept for this version)."""
+        known = self._shared.setdefault("block_sums", {})
+        key = (block.start, block.stop, shape)
+        if key not in known or known[key][0] != self.version:
+            matrix = self.conductance[block].reshape(shape)
+            known[key] = (self.version, (matrix.sum(axis=1), matrix.sum(axis=0)))
+        return known[key][1]
 
     def use_conductance_dtype(self, dtype) -> None:
         """Store `conductance` in `dtype` (float32 halves the memory the layered path streams).

@@ -121,7 +121,7 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
         values = np.tile(table.defaults, (batch, 1))
         values[:, table.inputs] = features
     for extra in (nudge, clamp):
-        _check_nodes(table, extra, batch)
+        check_nodes(table, extra, batch)
     return Conditions(batch, table, values, nudge, clamp)
 
 
@@ -149,7 +149,9 @@ def _batch_size(sizes: list[int], nudge: Nudge | None, clamp: Clamp | None) -> i
     return found.pop() if found else 1
 
 
-def _check_nodes(table: SourceTable, extra: Nudge | Clamp | None, batch: int) -> None:
+def check_nodes(table: SourceTable, extra: Nudge | Clamp | None, batch: int) -> None:
+    """Raise CircuitValidationError for unknown nodes in a nudge or clamp, DataError for
+    values whose shape is not (batch, number of nodes)."""
     if extra is None:
         return
     unknown = [n for n in extra.nodes if n not in table.nodes]

@@ -52,13 +52,14 @@ class LowRank:
 class WeightBlock:
     """One trainable weight matrix: `conductance[where]` reshaped to `shape` (rows, cols).
 
-    rows, cols: columns of the rows' and columns' nodes in a state with ground appended.
+    rows, cols: columns of the rows' and columns' nodes in a state with ground appended
+    (a slice where they are consecutive: a view instead of a gather).
     """
 
     where: slice
     shape: tuple[int, int]
-    rows: np.ndarray
-    cols: np.ndarray
+    rows: np.ndarray | slice
+    cols: np.ndarray | slice
 
     def matrix(self, conductance: np.ndarray) -> np.ndarray:
         """The weight matrix as a view of `conductance` (writable when `conductance` is)."""
@@ -71,8 +72,7 @@ class LayeredRule:
     def __init__(self, blocks: list[WeightBlock], n_nodes: int):
         self.blocks = blocks
         self.n_nodes = n_nodes
-        self._pad = any(int(b.rows.max(initial=0)) >= n_nodes or int(b.cols.max(initial=0)) >= n_nodes
-                        for b in blocks)
+        self._pad = any(_largest(b.rows) >= n_nodes or _largest(b.cols) >= n_nodes for b in blocks)
 
     @classmethod
     def of(cls, cc: CompiledCircuit, n_trainable: int) -> "LayeredRule | None":
@@ -89,7 +89,7 @@ class LayeredRule:
             if coupling.view is None or not trainable.all():
                 return None
             blocks.append(WeightBlock(coupling.view, (len(coupling.rows), len(coupling.cols)),
-                                      coupling.rows, coupling.cols))
+                                      _compact(coupling.rows), _compact(coupling.cols)))
             covered += len(coupling.resistors)
         if covered != n_trainable:
             return None
@@ -108,6 +108,19 @@ class LayeredRule:
         if not self._pad:
             return state
         return np.concatenate([state, np.zeros((state.shape[0], 1), dtype=state.dtype)], axis=1)
+
+
+def _compact(index: np.ndarray) -> np.ndarray | slice:
+    """`index` as a slice when it counts up by one, else unchanged."""
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        return slice(int(index[0]), int(index[0]) + index.size)
+    return index
+
+
+def _largest(index: np.ndarray | slice) -> int:
+    if isinstance(index, slice):
+        return index.stop - 1
+    return int(index.max(initial=0))
 
 
 def _low_rank(u1: np.ndarray, u2: np.ndarray, v1: np.ndarray, v2: np.ndarray, scale: float) -> LowRank:

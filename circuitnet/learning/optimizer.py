@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..circuit import Bounds
+from ..dense_kernels import rank_update_clip
 from ..errors import CircuitValidationError
 from .parameters import Parameters
 
@@ -56,26 +57,31 @@ class SGD:
         params.biases -= factor * self.lr_b * self.velocity_b
 
     def step_layered(self, conductance: np.ndarray, blocks: list, grads: list, params: Parameters,
-                     grad_b: np.ndarray, epoch: int) -> None:
+                     grad_b: np.ndarray, epoch: int) -> list[tuple]:
         """The same update on the fast path: each weight matrix (a view of the writable compiled
-        `conductance`, `LayeredRule.blocks`) gets its LowRank gradient in place, one BLAS
-        product each (with momentum, through the matching view of the velocity buffer);
-        then the biases as in `step`. params.conductances is a view of `conductance`."""
+        `conductance`, `LayeredRule.blocks`) gets its LowRank gradient and the clip in place,
+        one pass each (`rank_update_clip`; with momentum, through the matching view of the
+        velocity buffer); then the biases as in `step`. params.conductances is a view of
+        `conductance`. Returns (block, row sums, column sums) of the new weight matrices the
+        update pass summed (all of them without momentum), siemens."""
         factor = self.lr_decay ** epoch
+        sums = []
         for block, grad in zip(blocks, grads):
             weights = block.matrix(conductance)
             rate = self._block_rate(block.where)
             if self.momentum == 0.0 and np.ndim(rate) == 0:
-                _accumulate(weights, -factor * rate / grad.scale, grad.p, grad.q)
-            else:
-                velocity = self.velocity_g[block.where].reshape(block.shape)
-                velocity *= self.momentum
-                velocity += grad.dense()
-                rate = rate if np.ndim(rate) == 0 else rate.reshape(block.shape)
-                weights -= (factor * rate * velocity).astype(weights.dtype, copy=False)
+                sums.append((block, *rank_update_clip(weights, -factor * rate / grad.scale, grad.p, grad.q,
+                                                      self.bounds.gmin, self.bounds.gmax)))
+                continue
+            velocity = self.velocity_g[block.where].reshape(block.shape)
+            velocity *= self.momentum
+            velocity += grad.dense()
+            rate = rate if np.ndim(rate) == 0 else rate.reshape(block.shape)
+            weights -= (factor * rate * velocity).astype(weights.dtype, copy=False)
             np.clip(weights, self.bounds.gmin, self.bounds.gmax, out=weights)
         self.velocity_b = self.momentum * self.velocity_b + grad_b
         params.biases -= factor * self.lr_b * self.velocity_b
+        return sums
 
     def _block_rate(self, where: slice) -> float | np.ndarray:
         """The learning rate of a block of conductances: a float when uniform (cached)."""
@@ -95,18 +101,3 @@ class SGD:
         self.velocity_g = np.array(state["velocity_g"], dtype=float)
         self.velocity_b = np.array(state["velocity_b"], dtype=float)
 
-
-def _accumulate(weights: np.ndarray, alpha: float, p: np.ndarray, q: np.ndarray) -> None:
-    """weights += alpha * p.T @ q in place: one BLAS gemm with beta = 1 on a contiguous matrix."""
-    from scipy.linalg import blas
-
-    gemm = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(weights.dtype)
-    if gemm is None or not weights.flags.c_contiguous:
-        weights += (alpha * (p.T @ q)).astype(weights.dtype, copy=False)
-        return
-    p, q = p.astype(weights.dtype, copy=False), q.astype(weights.dtype, copy=False)
-    # weights.T (Fortran order) += alpha * q.T @ p: no copy of weights in or out
-    out = gemm(alpha, np.asfortranarray(q.T), np.asfortranarray(p.T), beta=1.0, c=weights.T,
-               trans_b=1, overwrite_c=1)
-    if not np.shares_memory(out, weights):  # pragma: no cover - BLAS copied after all
-        weights[...] = out.T

@@ -47,18 +47,23 @@ class Pins:
 
 def energy_derivatives(pins: Pins, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """dE/dg (batch, n_R) and dE/db (batch, n_I) at a state (batch, n_nodes)."""
-    v = np.concatenate([state, np.zeros((state.shape[0], 1), dtype=state.dtype)], axis=1)
+    v = _with_ground(state)
     drop = v[:, pins.resistor_a] - v[:, pins.resistor_b]
-    return 0.5 * drop * drop, v[:, pins.source_plus] - v[:, pins.source_minus]
+    return 0.5 * drop * drop, _source_terms(pins, v)
 
 
 def source_derivatives(pins: Pins, state: np.ndarray) -> np.ndarray:
     """dE/db (batch, n_I) at a state (batch, n_nodes): the bias part of `energy_derivatives`."""
-    def column(index: np.ndarray) -> np.ndarray:
-        inside = np.minimum(index, state.shape[1] - 1)
-        return np.where(index < state.shape[1], state[:, inside], 0.0)
+    return _source_terms(pins, _with_ground(state))
 
-    return column(pins.source_plus) - column(pins.source_minus)
+
+def _with_ground(state: np.ndarray) -> np.ndarray:
+    """The state with a column of zeros (ground) appended, (batch, n_nodes + 1)."""
+    return np.concatenate([state, np.zeros((state.shape[0], 1), dtype=state.dtype)], axis=1)
+
+
+def _source_terms(pins: Pins, v: np.ndarray) -> np.ndarray:
+    return v[:, pins.source_plus] - v[:, pins.source_minus]
 
 
 def estimate_bias_gradient(pins: Pins, contrast: Contrast) -> np.ndarray:

@@ -15,6 +15,7 @@ from ..compiled import CompiledCircuit
 from ..conditions import Clamp, Nudge
 from ..errors import CircuitValidationError, ConvergenceError, DataError
 from ..solvers import SOLVERS, solve
+from ..solvers.session import LayeredSession
 from .parameters import Parameters, circuit_with
 
 
@@ -44,9 +45,13 @@ class Simulator:
 
     Every state is an array of node voltages, shape (batch, n_nodes), columns in `nodes`
     order. The reference solvers get a circuit copy carrying the parameters (`circuit_with`).
+    sessions: in fixed-sweep mode on a layered circuit, solve the free and nudged states
+        through a `LayeredSession`, which prepares the work they share once per inputs
+        (same states as `solve`; False: always call `solve`, for comparisons). A public
+        attribute: it may be switched at any time.
     """
 
-    def __init__(self, circuit: Circuit, settings: SolverSettings):
+    def __init__(self, circuit: Circuit, settings: SolverSettings, sessions: bool = True):
         if circuit.inputs is None:
             raise DataError(f"{circuit.source_file}: no '*@ input' directive: training needs to know "
                             "which voltage sources the data drive")
@@ -62,6 +67,8 @@ class Simulator:
         self._working: Circuit | None = None
         self._bound: Parameters | None = None
         self._outputs_at: tuple | None = None
+        self.sessions = sessions
+        self._session: LayeredSession | None = None
 
     def set_parameters(self, params: Parameters) -> None:
         """Use these conductances and biases for the following solves.
@@ -82,6 +89,8 @@ class Simulator:
             self._bias_index = np.array([column[n] for n in params.sources], dtype=np.intp)
             if len(self._bias_index) and np.all(np.diff(self._bias_index) == 1):
                 self._bias_index = slice(int(self._bias_index[0]), int(self._bias_index[-1]) + 1)
+            if self.settings.sweeps is not None and self._target.layer_plan() is not None:
+                self._session = LayeredSession(self._target, np.dtype(self.settings.dtype).type)
         if params is not self._bound:
             self._target.set_conductances(params.conductances, self._res_index)
         self._target.sources.defaults[self._bias_index] = params.biases
@@ -178,9 +187,17 @@ class Simulator:
 
     def _solve(self, x: np.ndarray, **conditions) -> np.ndarray:
         s = self.settings
+        if self.sessions and self._session is not None and conditions.get("clamp") is None:
+            voltages = self._session.solve(x, sweeps=s.sweeps, nudge=conditions.get("nudge"),
+                                           warm_start=conditions.get("warm_start"))
+            return self._in_node_order(self._session.cc.node_names, voltages)
         solution = solve(self._target, x, solver=s.solver, tol=s.tol, max_sweeps=MAX_SWEEPS,
                          sweeps=s.sweeps if s.solver == "cd" else None, dtype=np.dtype(s.dtype).type,
                          **conditions)
-        if solution.nodes[:len(self.nodes)] != self.nodes:
-            return solution.voltages[:, [solution.nodes.index(n) for n in self.nodes]]
-        return solution.voltages[:, :len(self.nodes)]
+        return self._in_node_order(solution.nodes, solution.voltages)
+
+    def _in_node_order(self, names: list[str], voltages: np.ndarray) -> np.ndarray:
+        """The columns of `voltages` (named by `names`) in `self.nodes` order."""
+        if names[:len(self.nodes)] != self.nodes:
+            return voltages[:, [names.index(n) for n in self.nodes]]
+        return voltages[:, :len(self.nodes)]

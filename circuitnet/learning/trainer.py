@@ -159,8 +159,10 @@ class Trainer:
             grads = self.fast_rule_.gradients(contrast, self.params_.conductances.dtype)
             grad_b = estimate_bias_gradient(self.pins, contrast)
             with self.simulator.editing(self.params_) as conductance:
-                self.optimizer_.step_layered(conductance, self.fast_rule_.blocks, grads, self.params_,
-                                             grad_b, epoch)
+                sums = self.optimizer_.step_layered(conductance, self.fast_rule_.blocks, grads, self.params_,
+                                                    grad_b, epoch)
+                for block, rows, cols in sums:
+                    self.simulator.compiled.record_block_sums(block.where, block.shape, rows, cols)
         else:
             grad_g, grad_b = estimate_gradient(self.pins, contrast)
             if not (np.all(np.isfinite(grad_g)) and np.all(np.isfinite(grad_b))):

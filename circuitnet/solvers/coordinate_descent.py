@@ -234,7 +234,7 @@ def _relax_layered(cc: CompiledCircuit, plan, state: _State, tol_v: float, max_s
                                         zip(relaxation.lo, relaxation.hi)][0])[0]))
     previous = np.inf
     for sweep in range(1, (fixed or max_sweeps) + 1):
-        change = relaxation.sweep()
+        change = relaxation.sweep(measure=not fixed)
         rate = min(change / previous, 0.999999) if previous > 0 else 0.0
         previous = change
         if not fixed and change <= tol_v and change * rate / (1 - rate) <= tol_v:

@@ -15,17 +15,21 @@ solver without copies; otherwise they are gathered once per solve.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..compiled import CompiledCircuit
+from ..dense_kernels import skinny_product
 
 FIXED = -1
 #: a layered circuit takes the dense path only with at most this many layers, and when its
 #: coupling matrices have at most DENSITY cells per resistor
 MAX_LAYERS = 64
 DENSITY = 4
+#: coupling matrices of at most this many cells are copied C-ordered for each product direction
+SMALL_MATRIX = 1 << 16
 
 
 @dataclass
@@ -46,6 +50,9 @@ class Coupling:
     resistors: np.ndarray
     cells: np.ndarray
     view: slice | None
+    #: found on first use: per direction (layer, other, source positions, target positions),
+    #: or for a coupling to fixed nodes (their columns, positions in `layer`)
+    link_positions: list | tuple | None = None
 
     def matrix(self, conductance: np.ndarray) -> np.ndarray:
         """The (n_rows, n_cols) conductance matrix, siemens."""
@@ -65,6 +72,7 @@ class LayerPlan:
     couplings: list[Coupling]
     _positions: np.ndarray | None = None
     _diode_limits: list | None = None
+    _bounds: tuple | None = None
 
 
 def plan_layers(cc: CompiledCircuit) -> LayerPlan | None:
@@ -154,8 +162,9 @@ class DerivedCache:
     """Arrays derived from a compiled circuit's conductances, kept while its version holds.
 
     Within one training step the free and nudged phases share conductances and inputs,
-    so the weight matrices (cast to the working dtype), their row and column sums and
-    the input layer's projection are computed once, not once per phase.
+    so the weight matrices (cast to the working dtype), their row and column sums
+    (`CompiledCircuit.block_sums`) and the input layer's projection are computed once,
+    not once per phase.
     """
 
     def __init__(self) -> None:
@@ -176,21 +185,12 @@ class DerivedCache:
             self.store[key] = compute()
         return self.store[key]
 
-    def projection(self, cc: CompiledCircuit, key, fixed: np.ndarray, matrix: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-        """(fixed @ matrix, column sums of matrix); the product is reused while the fixed
-        voltages are the same. The first call of a conductance version gets both from one
-        product (a row of ones appended to `fixed`): one pass over the matrix, not two."""
+    def projection(self, cc: CompiledCircuit, key, fixed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """fixed @ matrix, reused while the fixed voltages and the conductances are the same."""
         last = self.get(cc, ("projection", key), lambda: {})
-        if "sums" not in last:
-            stacked = np.empty((fixed.shape[0] + 1, fixed.shape[1]), dtype=matrix.dtype)
-            stacked[:-1] = fixed
-            stacked[-1] = 1.0
-            product = stacked @ matrix
-            last.update(fixed=fixed.copy(), product=product[:-1], sums=product[-1])
-        elif last["fixed"].shape != fixed.shape or not np.array_equal(last["fixed"], fixed):
-            last.update(fixed=fixed.copy(), product=fixed @ matrix)
-        return last["product"], last["sums"]
+        if "fixed" not in last or last["fixed"].shape != fixed.shape or not np.array_equal(last["fixed"], fixed):
+            last.update(fixed=fixed.copy(), product=skinny_product(fixed, matrix))
+        return last["product"]
 
 
 class LayeredRelaxation:
@@ -214,55 +214,112 @@ class LayeredRelaxation:
         self.links: list[list] = [[] for _ in plan.layers]
         for key, coupling in enumerate(plan.couplings):
             self._add(cc, cache, (key, dtype), coupling, conductance, v, position)
-        self.lo, self.hi = _bounds(cc, plan, v, position)
+        #: bounded: per layer, whether some node has a finite diode bound (else no clip)
+        self.lo, self.hi, self.bounded = _bounds(cc, plan, v, position)
 
     def _add(self, cc, cache, key, c: Coupling, conductance, v, position) -> None:
         mine, theirs = (c.cols, c.rows) if c.layer_is_cols else (c.rows, c.cols)
         matrix = cache.get(cc, ("matrix", key), lambda: c.matrix(conductance))
         into_mine = matrix if c.layer_is_cols else matrix.T  # (n_theirs, n_mine)
         if c.other == FIXED:
-            product, sums = cache.projection(cc, key, v[:, theirs], into_mine)
-            self.degree[c.layer][position[mine]] += sums
-            self.constant[c.layer][:, position[mine]] += product
+            if c.link_positions is None:  # (fixed nodes as a slice where contiguous, positions or None)
+                first = int(theirs[0])
+                contiguous = np.array_equal(theirs, np.arange(first, first + len(theirs)))
+                c.link_positions = (slice(first, first + len(theirs)) if contiguous else theirs,
+                                    None if _is_identity(position[mine], len(self.degree[c.layer])) else position[mine])
+            fixed, target = c.link_positions
+            product = cache.projection(cc, key, v[:, fixed], into_mine)
+            sums = cache.get(cc, ("sums", key), lambda: _coupling_sums(cc, c, into_mine))[0]
+            if target is None:
+                self.degree[c.layer] += sums
+                self.constant[c.layer] += product
+            else:
+                self.degree[c.layer][target] += sums
+                self.constant[c.layer][:, target] += product
             return
-        self.degree[c.layer][position[mine]] += cache.get(cc, ("into", key), lambda: into_mine.sum(axis=0))
-        self.degree[c.other][position[theirs]] += cache.get(cc, ("from", key), lambda: into_mine.sum(axis=1))
-        for layer, other, source, target, matrix in ((c.layer, c.other, theirs, mine, into_mine),
-                                                     (c.other, c.layer, mine, theirs, into_mine.T)):
-            source, target = position[source], position[target]
-            self.links[layer].append((other,
-                                      None if _is_identity(source, len(self.degree[other])) else source,
-                                      None if _is_identity(target, len(self.degree[layer])) else target, matrix))
+        into, out_of, links = cache.get(cc, ("links", key), lambda: self._links(cc, c, into_mine, position))
+        self.degree[c.layer][position[mine]] += into
+        self.degree[c.other][position[theirs]] += out_of
+        for layer, link in links:
+            self.links[layer].append(link)
+
+    def _links(self, cc: CompiledCircuit, c: Coupling, into_mine: np.ndarray, position: np.ndarray) -> tuple:
+        """A layer-to-layer coupling's weight sums into each side, siemens, and its two links
+        (layer, (other layer, source positions or None, target positions or None, matrix)).
+        Small matrices get a C-ordered copy of their transposed side: BLAS handles a
+        transposed view of a large matrix at no cost, but copies a small one every product."""
+        if c.link_positions is None:
+            mine, theirs = (c.cols, c.rows) if c.layer_is_cols else (c.rows, c.cols)
+            c.link_positions = [self._link_positions(layer, other, position[source], position[target])
+                                for layer, other, source, target in ((c.layer, c.other, theirs, mine),
+                                                                     (c.other, c.layer, mine, theirs))]
+        links = []
+        for (layer, other, source, target), matrix in zip(c.link_positions, (into_mine, into_mine.T)):
+            if matrix.size <= SMALL_MATRIX:
+                matrix = np.ascontiguousarray(matrix)
+            links.append((layer, (other, source, target, matrix)))
+        return (*_coupling_sums(cc, c, into_mine), links)
+
+    def _link_positions(self, layer: int, other: int, source: np.ndarray, target: np.ndarray) -> tuple:
+        """(layer, other, source, target) with an index that is the whole layer in order as None."""
+        return (layer, other, None if _is_identity(source, len(self.degree[other])) else source,
+                None if _is_identity(target, len(self.degree[layer])) else target)
+
+    def variant(self, states: list[np.ndarray], nudges: list[tuple[int, np.ndarray, float, np.ndarray]]
+                ) -> "LayeredRelaxation":
+        """The same circuit relaxed from `states` (one (batch, n_k) array per layer, used in
+        place), with extra nudges: per entry (layer k, positions in it, beta siemens, targets
+        (batch, len(positions)) volts), a conductance beta from each node to its target. The
+        couplings, bounds and untouched layers' terms are shared with this relaxation."""
+        other = copy.copy(self)
+        other.states = states
+        other.constant, other.degree = list(self.constant), list(self.degree)
+        for k, where, beta, targets in nudges:
+            other.constant[k] = other.constant[k].copy()
+            other.constant[k][:, where] += beta * targets
+            other.degree[k] = other.degree[k].copy()
+            other.degree[k][where] += beta
+        return other
 
     @property
     def infeasible(self) -> bool:
         """Some node's diodes allow no voltage at all."""
         return any(np.any(lo > hi) for lo, hi in zip(self.lo, self.hi))
 
-    def sweep(self) -> float:
-        """One sweep (odd layers, then even ones); returns the largest change, volts."""
+    def sweep(self, measure: bool = True) -> float:
+        """One sweep (odd layers, then even ones); returns the largest change, volts (0.0
+        when not `measure`d: fixed-sweep mode needs no change, and skips its cost)."""
         change = 0.0
         for parity in (0, 1):
             for k in range(parity, len(self.states), 2):
                 new = self._optimum(k)
-                change = max(change, float(np.abs(new - self.states[k]).max(initial=0.0)))
+                if measure:
+                    change = max(change, float(np.abs(new - self.states[k]).max(initial=0.0)))
                 self.states[k] = new
         return change
 
     def _optimum(self, k: int) -> np.ndarray:
-        return np.clip(self._num(k) / self.degree[k], self.lo[k], self.hi[k])
+        optimum = self._num(k)
+        optimum /= self.degree[k]
+        if self.bounded[k]:
+            np.clip(optimum, self.lo[k], self.hi[k], out=optimum)
+        return optimum
 
     def _num(self, k: int) -> np.ndarray:
-        """Current into layer k's nodes if they were grounded, amperes (batch, n_k)."""
-        num = self.constant[k].copy()
+        """Current into layer k's nodes if they were grounded, amperes (batch, n_k); a new array."""
+        num = None
         for other, source, target, matrix in self.links[k]:
             state = self.states[other] if source is None else self.states[other][:, source]
             contribution = state @ matrix
-            if target is None:
-                num += contribution
-            else:
+            if target is not None:
+                num = self.constant[k].copy() if num is None else num
                 num[:, target] += contribution
-        return num
+            elif num is None:
+                num = contribution
+                num += self.constant[k]
+            else:
+                num += contribution
+        return self.constant[k].copy() if num is None else num
 
     def residual(self) -> float:
         """Largest KCL imbalance (amperes) at a free node that its diodes cannot carry.
@@ -287,6 +344,17 @@ class LayeredRelaxation:
         """Copy the layer states into v (batch, n_all)."""
         for nodes, state in zip(self.plan.layers, self.states):
             v[:, nodes] = state
+
+
+def _coupling_sums(cc: CompiledCircuit, c: Coupling, into_mine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A coupling's total conductance at each node of its layer (n_mine,) and of the other
+    side (n_theirs,), siemens, in into_mine's dtype: the compiled circuit's block sums
+    (which an in-place training update records) for a contiguous block."""
+    if c.view is None:
+        return into_mine.sum(axis=0), into_mine.sum(axis=1)
+    rows, cols = cc.block_sums(c.view, (len(c.rows), len(c.cols)))
+    into, out_of = (cols, rows) if c.layer_is_cols else (rows, cols)
+    return into.astype(into_mine.dtype, copy=False), out_of.astype(into_mine.dtype, copy=False)
 
 
 def _is_identity(index: np.ndarray, size: int) -> bool:
@@ -326,15 +394,28 @@ def _diode_limits(cc: CompiledCircuit, plan: LayerPlan, position: np.ndarray) ->
 
 
 def _bounds(cc: CompiledCircuit, plan: LayerPlan, v: np.ndarray, position: np.ndarray):
-    """Per layer (batch, n_k) lower and upper voltage bounds from the ideal diodes."""
+    """Per layer (batch, n_k) lower and upper voltage bounds from the ideal diodes, and per
+    layer whether any bound is finite. Read-only arrays, reused (cached on the plan) while
+    the diodes' fixed terminals keep their voltages, as they do from one training step to
+    the next when the diodes go to ground."""
+    limits = _diode_limits(cc, plan, position)
+    seen = v[:, np.concatenate([entry[2] for entry in limits])] if limits else v[:, :0]
+    cached = plan._bounds
+    if cached is not None and cached[0].shape == seen.shape and cached[0].dtype == seen.dtype \
+            and np.array_equal(cached[0], seen):
+        return cached[1]
     batch = v.shape[0]
     lo = [np.full((batch, len(nodes)), -np.inf, dtype=v.dtype) for nodes in plan.layers]
     hi = [np.full((batch, len(nodes)), np.inf, dtype=v.dtype) for nodes in plan.layers]
-    for upper, k, fixed, vf, where, unique in _diode_limits(cc, plan, position):
+    for upper, k, fixed, vf, where, unique in limits:
         bounds, reduce = (hi, np.minimum) if upper else (lo, np.maximum)
         limit = v[:, fixed] + vf
         if unique:
             bounds[k][:, where] = reduce(bounds[k][:, where], limit)
         else:
             reduce.at(bounds[k], (slice(None), where), limit)
-    return lo, hi
+    for array in lo + hi:
+        array.flags.writeable = False
+    bounded = [bool(np.isfinite(a).any() or np.isfinite(b).any()) for a, b in zip(lo, hi)]
+    plan._bounds = (seen, (lo, hi, bounded))
+    return lo, hi, bounded

@@ -1,0 +1,109 @@
+"""Repeated fixed-sweep solves of one layered circuit that share their inputs.
+
+A training step solves the same circuit, with the same inputs and conductances, three
+times: the free state and two nudged states warm-started from it. Everything that
+depends only on the inputs and conductances (the fixed nodes' voltages, the current
+sources' injections, the input layer's projection x @ G_1, the weight sums and the
+diode bounds) is the same for the three, so a `LayeredSession` prepares it once (a
+`LayeredRelaxation`, see `layered.py`) and gives each solve only its own nudge and
+start. The states are exactly those of `solve(..., sweeps=K)` (the same sweeps in the
+same order); only the per-solve bookkeeping (conditions, offsets, Solution objects,
+residual certificates) is left out, which is what makes small-batch training steps run
+near the speed of their matrix products.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..compiled import CompiledCircuit
+from ..conditions import Inputs, Nudge, check_nodes, make_conditions
+from ..errors import InfeasibleCircuitError
+from .coordinate_descent import _State
+from .layered import LayeredRelaxation, _positions
+
+
+class LayeredSession:
+    """Fixed-sweep cd solves of one layered compiled circuit (`cc.layer_plan()` not None).
+
+    dtype: np.float32 or np.float64, the working precision of the states.
+    The prepared relaxation is kept while the input array, the netlist's other source
+    values (e.g. trained biases) and the conductance version stay the same.
+    """
+
+    def __init__(self, cc: CompiledCircuit, dtype: type = np.float64):
+        self.cc = cc
+        self.plan = cc.layer_plan()
+        if self.plan is None:
+            raise ValueError("LayeredSession needs a layered circuit (cc.layer_plan() is None)")
+        self.dtype = np.dtype(dtype)
+        self._key: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._prepared_for: tuple[LayeredRelaxation, np.ndarray] | None = None
+        self._nudged_layers: dict[tuple[str, ...], list] = {}
+        self._where = (_layer_numbers(self.plan, cc.n_all), _positions(self.plan, cc))
+
+    def solve(self, inputs: Inputs, *, sweeps: int, nudge: Nudge | None = None,
+              warm_start: np.ndarray | None = None) -> np.ndarray:
+        """Node voltages (batch, n_user), volts, after exactly `sweeps` sweeps.
+
+        inputs: as for `circuitnet.solve`; nudge: extra conductance beta (siemens) from the
+        named nodes to their targets (volts); warm_start: voltages (batch, n_user) to start
+        from (else 0 V at every free node, as a cold `solve`).
+        """
+        cc = self.cc
+        base, fixed = self._prepared(inputs)
+        batch = fixed.shape[0]
+        check_nodes(cc.sources, nudge, batch)
+        if warm_start is None:
+            states = [np.zeros((batch, len(nodes)), dtype=self.dtype) for nodes in self.plan.layers]
+        else:
+            warm = np.asarray(warm_start)
+            if warm.shape != (batch, cc.n_user):
+                raise ValueError(f"warm_start has shape {warm.shape}, expected ({batch}, {cc.n_user})")
+            states = [warm[:, nodes].astype(self.dtype) for nodes in self.plan.layers]
+        relaxation = base.variant(states, self._nudges(nudge))
+        for _ in range(sweeps):
+            relaxation.sweep(measure=False)
+        voltages = fixed.copy()
+        relaxation.write(voltages)
+        return voltages[:, :cc.n_user]
+
+    def _prepared(self, inputs: Inputs) -> tuple[LayeredRelaxation, np.ndarray]:
+        """The relaxation for these inputs, the other sources' values and the current
+        conductances, and the node voltages (batch, n_all) with the fixed ones set. Kept
+        while an input array, the source values and the conductance version repeat."""
+        cc = self.cc
+        if not (self._key is not None and isinstance(inputs, np.ndarray) and self._key[0] == cc.version
+                and np.array_equal(self._key[1], inputs) and np.array_equal(self._key[2], cc.sources.defaults)):
+            conditions = make_conditions(cc.circuit, inputs, table=cc.sources)
+            state = _State.prepare(cc, conditions, None, self.dtype.type)
+            base = LayeredRelaxation(self.plan, state.v, state.inj, state.leak, cc)
+            if base.infeasible:
+                raise InfeasibleCircuitError(
+                    "the ideal-diode constraints cannot all hold: some node is forced above one "
+                    "diode's limit and below another's")
+            self._prepared_for = (base, state.v)
+            self._key = (cc.version, np.array(inputs, copy=True), cc.sources.defaults.copy()) \
+                if isinstance(inputs, np.ndarray) else None
+        return self._prepared_for
+
+    def _nudges(self, nudge: Nudge | None) -> list[tuple[int, np.ndarray, float, np.ndarray]]:
+        """Nudge entries per layer for `LayeredRelaxation.variant` (fixed nodes ignored: a
+        conductance to a node held by a source changes no free voltage)."""
+        if nudge is None:
+            return []
+        names = tuple(nudge.nodes)
+        if names not in self._nudged_layers:
+            nodes = np.array([self.cc.node_index(n) for n in names], dtype=np.intp)
+            layer, position = self._where[0][nodes], self._where[1][nodes]
+            self._nudged_layers[names] = [(int(k), position[layer == k], layer == k)
+                                          for k in np.unique(layer[layer >= 0])]
+        targets = np.atleast_2d(nudge.targets)
+        return [(k, where, float(nudge.beta), targets[:, chosen]) for k, where, chosen in self._nudged_layers[names]]
+
+
+def _layer_numbers(plan, n_all: int) -> np.ndarray:
+    """Per node: the number of its layer, or -1 for fixed nodes."""
+    layer = np.full(n_all, -1, dtype=np.intp)
+    for k, nodes in enumerate(plan.layers):
+        layer[nodes] = k
+    return layer

@@ -1,0 +1,107 @@
+"""LayeredSession (a training step's shared solves) against `solve` in fixed-sweep mode."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from circuitnet.conditions import Nudge
+from circuitnet.errors import CircuitValidationError, DataError
+from circuitnet.learning.trainer import Trainer
+from circuitnet.networks import build_drn
+from circuitnet.solvers import solve
+from circuitnet.solvers.session import LayeredSession
+from random_circuits import random_circuit
+
+
+def randomised(hidden, seed, features=5, classes=3):
+    """A compiled DRN with random conductances and biases (not build_drn's initial ones)."""
+    rng = np.random.default_rng(seed)
+    cc = build_drn(features, hidden, classes, gain=2.0, seed=seed).compile()
+    cc.set_conductances(rng.uniform(0.05, 1.0, cc.conductance.shape))
+    biases = np.array([name.startswith("ib") for name in cc.sources.names])
+    cc.sources.defaults[biases] = rng.normal(0.0, 0.3, biases.sum())
+    return cc, rng
+
+
+@pytest.mark.parametrize("hidden", [[6], [7, 5], [5, 4, 3]])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("seed", range(4))
+def test_free_and_nudged_states_equal_solve(hidden, dtype, seed):
+    cc, rng = randomised(hidden, seed)
+    session = LayeredSession(cc, dtype)
+    x = rng.random((4, 5))
+    atol = 1e-12 if dtype == np.float64 else 2e-5
+    free = session.solve(x, sweeps=4)
+    reference = solve(cc, x, sweeps=4, dtype=dtype).voltages
+    np.testing.assert_allclose(free, reference, rtol=0, atol=atol)
+    for beta in (0.5, -0.02):
+        nudge = Nudge(cc.circuit.outputs, beta, rng.random((4, 3)))
+        nudged = session.solve(x, sweeps=3, nudge=nudge, warm_start=free)
+        reference = solve(cc, x, sweeps=3, dtype=dtype, nudge=nudge, warm_start=free).voltages
+        np.testing.assert_allclose(nudged, reference, rtol=0, atol=atol)
+        assert not np.allclose(nudged, free)  # the nudge acted
+
+
+def test_prepared_work_follows_inputs_conductances_and_biases():
+    cc, rng = randomised([6], 9)
+    session = LayeredSession(cc)
+    x = rng.random((3, 5))
+    session.solve(x, sweeps=5)
+
+    def check():
+        np.testing.assert_allclose(session.solve(x, sweeps=5), solve(cc, x, sweeps=5).voltages, atol=1e-12)
+
+    x[1] = rng.random(5)  # the same array, changed in place
+    check()
+    cc.set_conductances(cc.conductance * rng.uniform(0.5, 1.5, cc.conductance.shape))
+    check()
+    with cc.editing_conductances() as conductance:
+        conductance[:10] *= 2.0
+    check()
+    cc.sources.defaults[cc.sources.column["ib1_0"]] += 0.25
+    check()
+    np.testing.assert_allclose(session.solve({"ib2_1": 0.1}, sweeps=5),
+                               solve(cc, {"ib2_1": 0.1}, sweeps=5).voltages, atol=1e-12)
+
+
+def test_bad_requests_are_named():
+    cc, rng = randomised([6], 1)
+    session = LayeredSession(cc)
+    x = rng.random((2, 5))
+    with pytest.raises(CircuitValidationError, match="unknown node"):
+        session.solve(x, sweeps=2, nudge=Nudge(["nowhere"], 0.1, np.zeros((2, 1))))
+    with pytest.raises(DataError, match="shape"):
+        session.solve(x, sweeps=2, nudge=Nudge(cc.circuit.outputs, 0.1, np.zeros((3, 3))))
+    with pytest.raises(ValueError, match="warm_start"):
+        session.solve(x, sweeps=2, warm_start=np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="layered"):
+        LayeredSession(random_circuit(0, ideal=3).compile())
+
+
+@pytest.mark.parametrize("options", [
+    {"algorithm": "cep", "hidden": [8], "dtype": "float64"},
+    {"algorithm": "pep", "hidden": [8, 6], "dtype": "float64", "lr": [0.02, 0.05, 0.1]},
+    {"algorithm": "nep", "hidden": [8, 6], "dtype": "float32"},
+])
+def test_training_with_sessions_equals_training_without(options):
+    options = dict(options)
+    hidden = options.pop("hidden")
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(size=(40, 5)), rng.integers(0, 3, size=40)
+    runs = []
+    for sessions in (True, False):
+        trainer = Trainer(build_drn(5, hidden, 3, gain=3.0, seed=2), beta=0.05, epochs=2, batch_size=4,
+                          sweeps=6, **{"lr": 0.05, **options})
+        trainer.simulator.sessions = sessions
+        runs.append(trainer.fit(x, y))
+    with_sessions, without = runs
+    assert with_sessions.simulator._session is not None
+    tolerance = {"rtol": 1e-10, "atol": 1e-13} if options["dtype"] == "float64" else {"rtol": 1e-4, "atol": 1e-6}
+    np.testing.assert_allclose(with_sessions.conductances_, without.conductances_, **tolerance)
+    np.testing.assert_allclose(with_sessions.biases_, without.biases_, **tolerance)
+    assert with_sessions.history_[-1].train_loss == pytest.approx(without.history_[-1].train_loss, rel=1e-3)
+
+
+def test_tolerance_mode_uses_no_session():
+    trainer = Trainer(build_drn(5, [6], 3, gain=3.0), sweeps=None)
+    assert trainer.simulator._session is None
