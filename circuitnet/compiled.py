@@ -20,6 +20,13 @@ from .elements import DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
 from .physics import GMIN, thermal_voltage
 
 
+def as_slice(index: np.ndarray) -> np.ndarray | slice:
+    """An index array as a slice when it counts up by one (a view instead of a gather), else unchanged."""
+    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
+        return slice(int(index[0]), int(index[0]) + index.size)
+    return index
+
+
 @dataclass
 class TieTree:
     """Voltage sources, VCVS outputs and clamps as a forest, edges in breadth-first order.

@@ -66,9 +66,10 @@ def _rank_update_clip(w, p, q, lo, hi, row_sums, partial_col_sums):
             row = w[i]
             for k in range(rank - 1):
                 coefficient = p[k, i]
-                source = q[k]
-                for j in range(n_cols):
-                    row[j] += coefficient * source[j]
+                if coefficient != 0:  # an input at 0 V (a blank pixel) adds nothing
+                    source = q[k]
+                    for j in range(n_cols):
+                        row[j] += coefficient * source[j]
             coefficient = p[rank - 1, i]
             source = q[rank - 1]
             total = lo - lo  # zero in w's dtype: a float64 sum would not vectorise

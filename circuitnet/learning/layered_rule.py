@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiled import CompiledCircuit
+from ..compiled import CompiledCircuit, as_slice
 from .strategies import Contrast
 
 
@@ -89,7 +89,7 @@ class LayeredRule:
             if coupling.view is None or not trainable.all():
                 return None
             blocks.append(WeightBlock(coupling.view, (len(coupling.rows), len(coupling.cols)),
-                                      _compact(coupling.rows), _compact(coupling.cols)))
+                                      as_slice(coupling.rows), as_slice(coupling.cols)))
             covered += len(coupling.resistors)
         if covered != n_trainable:
             return None
@@ -108,13 +108,6 @@ class LayeredRule:
         if not self._pad:
             return state
         return np.concatenate([state, np.zeros((state.shape[0], 1), dtype=state.dtype)], axis=1)
-
-
-def _compact(index: np.ndarray) -> np.ndarray | slice:
-    """`index` as a slice when it counts up by one, else unchanged."""
-    if index.size and np.array_equal(index, np.arange(index[0], index[0] + index.size)):
-        return slice(int(index[0]), int(index[0]) + index.size)
-    return index
 
 
 def _largest(index: np.ndarray | slice) -> int:

@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from ..circuit import Circuit
-from ..compiled import CompiledCircuit
+from ..compiled import CompiledCircuit, as_slice
 from ..conditions import Conditions
 from ..errors import ConvergenceError, InfeasibleCircuitError
 from ..solution import LazyCurrents, Solution
@@ -147,19 +147,38 @@ def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
     """Node offsets (batch, n_all), volts: fixed nodes get their voltage, group roots 0."""
     tree = cc.tree
     batch = tie_values[0].shape[0]
-    values = np.zeros((batch, len(tree.child)))
-    by_kind = tree.__dict__.setdefault("_by_kind", {})
-    for kind, table in enumerate(tie_values):
-        if kind not in by_kind:
-            edges = np.flatnonzero(tree.kind == kind)
-            by_kind[kind] = (edges, tree.index[edges])
-        edges, index = by_kind[kind]
-        if len(edges):
-            values[:, edges] = table[:, index]
     off = np.zeros((batch, cc.n_all))
-    for level in tree.levels:
-        off[:, tree.child[level]] = off[:, tree.parent[level]] + tree.sign[level] * values[:, level]
+    for level, parts, child, parent in _level_plan(tree):
+        sign = tree.sign[level]
+        if len(parts) == 1 and parts[0][1] == slice(None):  # one kind fills the level
+            kind, _, index = parts[0]
+            values = tie_values[kind][:, index]
+        else:
+            values = np.empty((batch, level.stop - level.start))
+            for kind, where, index in parts:
+                values[:, where] = tie_values[kind][:, index]
+        off[:, child] = values * sign if parent is None else off[:, parent] + sign * values
     return off
+
+
+def _level_plan(tree) -> list[tuple]:
+    """Per level of the tie tree (cached on it): (edges, [(kind, positions within the level,
+    indices into that kind's values)], child nodes, parent nodes or None where all parents
+    are roots at offset 0 (a slice where they count up by one))."""
+    if "_level_plan" not in tree.__dict__:
+        plan = []
+        for level in tree.levels:
+            kinds = tree.kind[level]
+            parts = []
+            for kind in np.unique(kinds):
+                where = np.flatnonzero(kinds == kind)
+                whole = len(where) == len(kinds)
+                parts.append((int(kind), slice(None) if whole else where, as_slice(tree.index[level][where])))
+            parent = tree.parent[level]
+            roots = level.start == 0  # the first level hangs from roots (ground or group roots)
+            plan.append((level, parts, as_slice(tree.child[level]), None if roots else as_slice(parent)))
+        tree.__dict__["_level_plan"] = plan
+    return tree.__dict__["_level_plan"]
 
 
 def _start(cc: CompiledCircuit, off: np.ndarray, warm_start: np.ndarray | None) -> np.ndarray:

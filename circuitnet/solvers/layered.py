@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiled import CompiledCircuit
+from ..compiled import CompiledCircuit, as_slice
 from ..dense_kernels import skinny_product
 
 FIXED = -1
@@ -223,9 +223,7 @@ class LayeredRelaxation:
         into_mine = matrix if c.layer_is_cols else matrix.T  # (n_theirs, n_mine)
         if c.other == FIXED:
             if c.link_positions is None:  # (fixed nodes as a slice where contiguous, positions or None)
-                first = int(theirs[0])
-                contiguous = np.array_equal(theirs, np.arange(first, first + len(theirs)))
-                c.link_positions = (slice(first, first + len(theirs)) if contiguous else theirs,
+                c.link_positions = (as_slice(theirs),
                                     None if _is_identity(position[mine], len(self.degree[c.layer])) else position[mine])
             fixed, target = c.link_positions
             product = cache.projection(cc, key, v[:, fixed], into_mine)
