@@ -112,13 +112,13 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
             raise CircuitValidationError(
                 f"cannot set {', '.join(unknown)}: no voltage or current source of that name")
         batch = _batch_size([v.shape[0] for v in overrides.values() if v.ndim == 1], nudge, clamp)
-        values = np.tile(table.defaults, (batch, 1))
+        values = np.repeat(table.defaults[None, :], batch, axis=0)
         for name, value in overrides.items():
             values[:, table.column[name]] = value
     else:
         features = _input_values(circuit, np.asarray(inputs, dtype=float))
         batch = _batch_size([features.shape[0]], nudge, clamp)
-        values = np.tile(table.defaults, (batch, 1))
+        values = np.repeat(table.defaults[None, :], batch, axis=0)
         values[:, table.inputs] = features
     for extra in (nudge, clamp):
         check_nodes(table, extra, batch)

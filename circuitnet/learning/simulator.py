@@ -68,6 +68,7 @@ class Simulator:
         self._bound: Parameters | None = None
         self._outputs_at: tuple | None = None
         self.sessions = sessions
+        self._order: tuple | None = None
         self._session: LayeredSession | None = None
 
     def set_parameters(self, params: Parameters) -> None:
@@ -168,6 +169,22 @@ class Simulator:
         A negative beta must stay below every output node's total conductance, or the nudged
         energy is not convex (no steady state): ConvergenceError then says so.
         """
+        self._check_negative_nudge(beta)
+        return self._solve(x, nudge=Nudge(self.circuit.outputs, beta, targets), warm_start=warm)
+
+    def nudged_both_ways(self, x: np.ndarray, beta: float, targets: np.ndarray, warm: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """`nudged` with +beta and with -beta (beta > 0); through a session, as one stacked
+        solve of both (half the per-solve work of two)."""
+        if not (self.sessions and self._session is not None):
+            return self.nudged(x, beta, targets, warm), self.nudged(x, -beta, targets, warm)
+        self._check_negative_nudge(-beta)
+        nudges = [Nudge(self.circuit.outputs, sign * beta, targets) for sign in (1.0, -1.0)]
+        plus, minus = self._session.solve_nudged(x, sweeps=self.settings.sweeps, nudges=nudges, warm_start=warm)
+        names = self._session.cc.node_names
+        return self._in_node_order(names, plus), self._in_node_order(names, minus)
+
+    def _check_negative_nudge(self, beta: float) -> None:
         if beta < 0 and self._working is not None and -beta >= self._output_conductance().min():
             conductance = self._output_conductance()
             k = int(np.argmin(conductance))
@@ -175,7 +192,6 @@ class Simulator:
                 f"negative nudging beta={beta:g} S exceeds the {conductance[k]:.3g} S of "
                 f"resistors at output {self.circuit.outputs[k]!r}: the nudged circuit has no steady "
                 "state; use a smaller beta (or a positive-only algorithm: pep, pcpl, cl)")
-        return self._solve(x, nudge=Nudge(self.circuit.outputs, beta, targets), warm_start=warm)
 
     def clamped(self, x: np.ndarray, values: np.ndarray, warm: np.ndarray) -> np.ndarray:
         """State with the outputs clamped to values (batch, n_outputs), volts."""
@@ -197,7 +213,9 @@ class Simulator:
         return self._in_node_order(solution.nodes, solution.voltages)
 
     def _in_node_order(self, names: list[str], voltages: np.ndarray) -> np.ndarray:
-        """The columns of `voltages` (named by `names`) in `self.nodes` order."""
-        if names[:len(self.nodes)] != self.nodes:
-            return voltages[:, [names.index(n) for n in self.nodes]]
-        return voltages[:, :len(self.nodes)]
+        """The columns of `voltages` (named by `names`) in `self.nodes` order (the column
+        choice is kept for the last list of names seen)."""
+        if self._order is None or self._order[0] is not names:
+            same = names[:len(self.nodes)] == self.nodes
+            self._order = (names, slice(0, len(self.nodes)) if same else [names.index(n) for n in self.nodes])
+        return voltages[:, self._order[1]]

@@ -59,6 +59,8 @@ class Strategy:
 
     def contrast(self, sim: Simulator, x: np.ndarray, targets: np.ndarray, free: np.ndarray) -> Contrast:
         """The contrast states for inputs x, targets (batch, n_outputs) and the free state."""
+        if self.direction == 0 and self.mode == "nudge":
+            return Contrast(*sim.nudged_both_ways(x, self.beta, targets, warm=free), 2.0 * self.beta)
         if self.direction == 0:
             return Contrast(self._state(sim, x, targets, free, 1.0), self._state(sim, x, targets, free, -1.0),
                             2.0 * self.beta)

@@ -263,20 +263,35 @@ class LayeredRelaxation:
         return (layer, other, None if _is_identity(source, len(self.degree[other])) else source,
                 None if _is_identity(target, len(self.degree[layer])) else target)
 
-    def variant(self, states: list[np.ndarray], nudges: list[tuple[int, np.ndarray, float, np.ndarray]]
-                ) -> "LayeredRelaxation":
-        """The same circuit relaxed from `states` (one (batch, n_k) array per layer, used in
-        place), with extra nudges: per entry (layer k, positions in it, beta siemens, targets
-        (batch, len(positions)) volts), a conductance beta from each node to its target. The
-        couplings, bounds and untouched layers' terms are shared with this relaxation."""
+    def variant(self, states: list[np.ndarray], nudges: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]],
+                copies: int = 1) -> "LayeredRelaxation":
+        """This circuit's relaxation for `copies` stacked copies of its batch, each with its own
+        nudge, relaxed from `states` (one (copies * batch, n_k) array per layer, used in place).
+
+        nudges: per entry (layer k, positions in it, beta (copies,) siemens, targets
+        (copies * batch, len(positions)) volts): a conductance beta from each node to its
+        target. The couplings, and for one copy the bounds and untouched layers' terms, are
+        shared with this relaxation.
+        """
         other = copy.copy(self)
         other.states = states
-        other.constant, other.degree = list(self.constant), list(self.degree)
+        if copies == 1:
+            other.constant, other.degree = list(self.constant), list(self.degree)
+        else:
+            other.constant = [stacked(c, copies) for c in self.constant]
+            if self.lo[0].shape[0] * copies != states[0].shape[0]:
+                raise ValueError("variant: states do not hold `copies` copies of the batch")
+            other.lo, other.hi = _stacked_bounds(self.plan, self.lo, self.hi, copies)
         for k, where, beta, targets in nudges:
-            other.constant[k] = other.constant[k].copy()
-            other.constant[k][:, where] += beta * targets
-            other.degree[k] = other.degree[k].copy()
-            other.degree[k][where] += beta
+            rows = np.repeat(np.asarray(beta, dtype=float), len(targets) // copies)[:, None]
+            other.constant[k] = other.constant[k].copy() if copies == 1 else other.constant[k]
+            other.constant[k][:, where] += rows * targets
+            if copies == 1:
+                other.degree[k] = other.degree[k].copy()
+                other.degree[k][where] += float(beta[0])
+            else:
+                other.degree[k] = stacked(self.degree[k][None, :], len(targets))
+                other.degree[k][:, where] += rows
         return other
 
     @property
@@ -299,8 +314,8 @@ class LayeredRelaxation:
     def _optimum(self, k: int) -> np.ndarray:
         optimum = self._num(k)
         optimum /= self.degree[k]
-        if self.bounded[k]:
-            np.clip(optimum, self.lo[k], self.hi[k], out=optimum)
+        if self.bounded[k]:  # np.clip, without its Python wrapper's cost on small arrays
+            np.minimum(np.maximum(optimum, self.lo[k], out=optimum), self.hi[k], out=optimum)
         return optimum
 
     def _num(self, k: int) -> np.ndarray:
@@ -342,6 +357,24 @@ class LayeredRelaxation:
         """Copy the layer states into v (batch, n_all)."""
         for nodes, state in zip(self.plan.layers, self.states):
             v[:, nodes] = state
+
+
+def stacked(array: np.ndarray, copies: int) -> np.ndarray:
+    """`copies` copies of `array` (rows, ...) stacked along the first axis: (copies * rows, ...)."""
+    return np.concatenate([array] * copies) if copies > 1 else array
+
+
+def _stacked_bounds(plan: LayerPlan, lo: list, hi: list, copies: int) -> tuple[list, list]:
+    """The bounds stacked `copies` times, cached with the plan's bounds (read-only)."""
+    cached = plan._bounds
+    if cached is None or cached[1][0] is not lo:
+        return [stacked(b, copies) for b in lo], [stacked(b, copies) for b in hi]
+    tiles = cached[2]
+    if copies not in tiles:
+        tiles[copies] = ([stacked(b, copies) for b in lo], [stacked(b, copies) for b in hi])
+        for array in tiles[copies][0] + tiles[copies][1]:
+            array.flags.writeable = False
+    return tiles[copies]
 
 
 def _coupling_sums(cc: CompiledCircuit, c: Coupling, into_mine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -415,5 +448,5 @@ def _bounds(cc: CompiledCircuit, plan: LayerPlan, v: np.ndarray, position: np.nd
     for array in lo + hi:
         array.flags.writeable = False
     bounded = [bool(np.isfinite(a).any() or np.isfinite(b).any()) for a, b in zip(lo, hi)]
-    plan._bounds = (seen, (lo, hi, bounded))
+    plan._bounds = (seen, (lo, hi, bounded), {})
     return lo, hi, bounded

@@ -19,7 +19,7 @@ from ..compiled import CompiledCircuit
 from ..conditions import Inputs, Nudge, check_nodes, make_conditions
 from ..errors import InfeasibleCircuitError
 from .coordinate_descent import _State
-from .layered import LayeredRelaxation, _positions
+from .layered import LayeredRelaxation, _positions, stacked
 
 
 class LayeredSession:
@@ -49,23 +49,31 @@ class LayeredSession:
         named nodes to their targets (volts); warm_start: voltages (batch, n_user) to start
         from (else 0 V at every free node, as a cold `solve`).
         """
+        return self.solve_nudged(inputs, sweeps=sweeps, nudges=[nudge], warm_start=warm_start)[0]
+
+    def solve_nudged(self, inputs: Inputs, *, sweeps: int, nudges: list[Nudge | None],
+                     warm_start: np.ndarray | None = None) -> list[np.ndarray]:
+        """`solve` once per nudge (None: not nudged), all from the same start: the copies are
+        stacked into one batch, so each half-sweep is one set of products for all of them.
+        The nudges must name the same nodes. Returns one (batch, n_user) array per nudge."""
         cc = self.cc
         base, fixed = self._prepared(inputs)
-        batch = fixed.shape[0]
-        check_nodes(cc.sources, nudge, batch)
+        batch, copies = fixed.shape[0], len(nudges)
+        for nudge in nudges:
+            check_nodes(cc.sources, nudge, batch)
         if warm_start is None:
-            states = [np.zeros((batch, len(nodes)), dtype=self.dtype) for nodes in self.plan.layers]
+            states = [np.zeros((copies * batch, len(nodes)), dtype=self.dtype) for nodes in self.plan.layers]
         else:
             warm = np.asarray(warm_start)
             if warm.shape != (batch, cc.n_user):
                 raise ValueError(f"warm_start has shape {warm.shape}, expected ({batch}, {cc.n_user})")
-            states = [warm[:, nodes].astype(self.dtype) for nodes in self.plan.layers]
-        relaxation = base.variant(states, self._nudges(nudge))
+            states = [stacked(warm[:, nodes].astype(self.dtype), copies) for nodes in self.plan.layers]
+        relaxation = base.variant(states, self._nudges(nudges, batch), copies)
         for _ in range(sweeps):
             relaxation.sweep(measure=False)
-        voltages = fixed.copy()
+        voltages = np.concatenate([fixed] * copies)  # a new array, also for one copy
         relaxation.write(voltages)
-        return voltages[:, :cc.n_user]
+        return [voltages[c * batch:(c + 1) * batch, :cc.n_user] for c in range(copies)]
 
     def _prepared(self, inputs: Inputs) -> tuple[LayeredRelaxation, np.ndarray]:
         """The relaxation for these inputs, the other sources' values and the current
@@ -86,19 +94,25 @@ class LayeredSession:
                 if isinstance(inputs, np.ndarray) else None
         return self._prepared_for
 
-    def _nudges(self, nudge: Nudge | None) -> list[tuple[int, np.ndarray, float, np.ndarray]]:
-        """Nudge entries per layer for `LayeredRelaxation.variant` (fixed nodes ignored: a
-        conductance to a node held by a source changes no free voltage)."""
-        if nudge is None:
+    def _nudges(self, nudges: list[Nudge | None], batch: int) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+        """Entries per layer for `LayeredRelaxation.variant`: positions, beta per copy and the
+        stacked targets (fixed nodes ignored: a conductance to a node held by a source
+        changes no free voltage)."""
+        named = [n for n in nudges if n is not None]
+        if not named:
             return []
-        names = tuple(nudge.nodes)
+        names = tuple(named[0].nodes)
+        if any(tuple(n.nodes) != names for n in named):
+            raise ValueError("the nudges of one stacked solve must name the same nodes")
         if names not in self._nudged_layers:
             nodes = np.array([self.cc.node_index(n) for n in names], dtype=np.intp)
             layer, position = self._where[0][nodes], self._where[1][nodes]
             self._nudged_layers[names] = [(int(k), position[layer == k], layer == k)
                                           for k in np.unique(layer[layer >= 0])]
-        targets = np.atleast_2d(nudge.targets)
-        return [(k, where, float(nudge.beta), targets[:, chosen]) for k, where, chosen in self._nudged_layers[names]]
+        betas = np.array([0.0 if n is None else float(n.beta) for n in nudges])
+        targets = np.concatenate([np.zeros((batch, len(names))) if n is None else np.atleast_2d(n.targets)
+                                  for n in nudges])
+        return [(k, where, betas, targets[:, chosen]) for k, where, chosen in self._nudged_layers[names]]
 
 
 def _layer_numbers(plan, n_all: int) -> np.ndarray:
