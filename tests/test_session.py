@@ -105,3 +105,17 @@ def test_training_with_sessions_equals_training_without(options):
 def test_tolerance_mode_uses_no_session():
     trainer = Trainer(build_drn(5, [6], 3, gain=3.0), sweeps=None)
     assert trainer.simulator._session is None
+
+
+def test_stacked_nudges_equal_one_solve_each():
+    cc, rng = randomised([7, 5], 3)
+    session = LayeredSession(cc)
+    x = rng.random((3, 5))
+    free = session.solve(x, sweeps=4)
+    nudges = [Nudge(cc.circuit.outputs, 0.4, rng.random((3, 3))), Nudge(cc.circuit.outputs, -0.03, rng.random((3, 3))),
+              None]
+    stacked = session.solve_nudged(x, sweeps=4, nudges=nudges, warm_start=free)
+    for state, nudge in zip(stacked, nudges):
+        np.testing.assert_allclose(state, session.solve(x, sweeps=4, nudge=nudge, warm_start=free), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="same nodes"):
+        session.solve_nudged(x, sweeps=1, nudges=[nudges[0], Nudge(cc.circuit.outputs[:1], 0.1, np.zeros((3, 1)))])

@@ -120,8 +120,8 @@ def _low_rank(u1: np.ndarray, u2: np.ndarray, v1: np.ndarray, v2: np.ndarray, sc
     """p, q with p.T @ q = sum_b 1/2 [(u1_i - v1_j)^2 - (u2_i - v2_j)^2] (see the module docstring)."""
     batch, n_rows, n_cols = u1.shape[0], u1.shape[1], v1.shape[1]
     same_u, same_v = np.array_equal(u1, u2), np.array_equal(v1, v2)
-    du = 0.5 * (np.einsum("bi,bi->i", u1, u1) - np.einsum("bi,bi->i", u2, u2))
-    dv = 0.5 * (np.einsum("bj,bj->j", v1, v1) - np.einsum("bj,bj->j", v2, v2))
+    du = 0.0 if same_u else 0.5 * (np.einsum("bi,bi->i", u1, u1) - np.einsum("bi,bi->i", u2, u2))
+    dv = 0.0 if same_v else 0.5 * (np.einsum("bj,bj->j", v1, v1) - np.einsum("bj,bj->j", v2, v2))
     if same_u:  # sum_b u (v2 - v1) + 1 dv
         p = np.empty((batch + 1, n_rows), dtype=u1.dtype)
         q = np.empty((batch + 1, n_cols), dtype=u1.dtype)

@@ -275,8 +275,9 @@ class LayeredRelaxation:
         """
         other = copy.copy(self)
         other.states = states
+        other.degree = list(self.degree)
         if copies == 1:
-            other.constant, other.degree = list(self.constant), list(self.degree)
+            other.constant = list(self.constant)
         else:
             other.constant = [stacked(c, copies) for c in self.constant]
             if self.lo[0].shape[0] * copies != states[0].shape[0]:
