@@ -16,7 +16,7 @@ solver without copies; otherwise they are gathered once per solve.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -66,10 +66,15 @@ class Coupling:
 
 @dataclass
 class LayerPlan:
-    """Layers (node index arrays) and their couplings, built once per compiled circuit."""
+    """Layers (node index arrays) and their couplings, built once per compiled circuit.
+
+    columns: each layer's nodes as a slice where they are consecutive (views, not gathers,
+    of node-voltage arrays), else the index array.
+    """
 
     layers: list[np.ndarray]
     couplings: list[Coupling]
+    columns: list = field(default_factory=list)
     _positions: np.ndarray | None = None
     _diode_limits: list | None = None
     _bounds: tuple | None = None
@@ -134,7 +139,7 @@ def _couplings(cc: CompiledCircuit, layer_of: np.ndarray) -> LayerPlan:
                 if chosen.size:
                     couplings.append(_coupling(cc, k - 1, other - 1 if other != FIXED else FIXED,
                                                chosen, layer_side is b))
-    return LayerPlan(layers, couplings)
+    return LayerPlan(layers, couplings, [as_slice(nodes) for nodes in layers])
 
 
 def _coupling(cc: CompiledCircuit, layer: int, other: int, resistors: np.ndarray,
@@ -207,10 +212,10 @@ class LayeredRelaxation:
         cache = DerivedCache.of(cc)
         dtype = v.dtype
         conductance = cache.get(cc, ("conductance", dtype), lambda: cc.conductance.astype(dtype, copy=False))
-        self.states = [v[:, nodes] for nodes in plan.layers]
+        self.states = [v[:, nodes] for nodes in plan.columns]
         position = _positions(plan, cc)
-        self.constant = [inj[:, nodes].copy() for nodes in plan.layers]
-        self.degree = [leak[nodes].copy() for nodes in plan.layers]
+        self.constant = [inj[:, nodes].copy() for nodes in plan.columns]
+        self.degree = [leak[nodes].copy() for nodes in plan.columns]
         self.links: list[list] = [[] for _ in plan.layers]
         for key, coupling in enumerate(plan.couplings):
             self._add(cc, cache, (key, dtype), coupling, conductance, v, position)
@@ -356,7 +361,7 @@ class LayeredRelaxation:
 
     def write(self, v: np.ndarray) -> None:
         """Copy the layer states into v (batch, n_all)."""
-        for nodes, state in zip(self.plan.layers, self.states):
+        for nodes, state in zip(self.plan.columns, self.states):
             v[:, nodes] = state
 
 

@@ -67,7 +67,7 @@ class LayeredSession:
             warm = np.asarray(warm_start)
             if warm.shape != (batch, cc.n_user):
                 raise ValueError(f"warm_start has shape {warm.shape}, expected ({batch}, {cc.n_user})")
-            states = [stacked(warm[:, nodes].astype(self.dtype), copies) for nodes in self.plan.layers]
+            states = [stacked(warm[:, nodes].astype(self.dtype), copies) for nodes in self.plan.columns]
         relaxation = base.variant(states, self._nudges(nudges, batch), copies)
         for _ in range(sweeps):
             relaxation.sweep(measure=False)
