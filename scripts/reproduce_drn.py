@@ -94,7 +94,8 @@ def report(rundirs: list[str], markdown: str | None) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB. Reference: the 2024 fast-simulation "
         "paper (DESIGN section 6: batch 4, centered EP, fixed sweeps, lr x0.99 per epoch, its epoch counts).", "",
         markdown_table(["model", "layers", "epochs run / reference", "test error (last epoch)", "best test error",
-                        "reference test error", f"minutes / epoch (median of the last {RECENT_EPOCHS}, incl. test pass)",
+                        "reference test error",
+                        f"minutes / epoch (median of the last {RECENT_EPOCHS}, incl. test pass)",
                         "dtype"], rows), ""])
     if markdown:
         Path(markdown).write_text(text)
