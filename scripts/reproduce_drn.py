@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,13 +49,32 @@ GMIN, GMAX = 1e-6, 1e3
 #: the report's minutes per epoch are the median of this many last epochs (a resumed run's
 #: early epochs may have run on older code)
 RECENT_EPOCHS = 5
+#: bytes of memory per resistor of a run: the Circuit element objects, the written netlist, the
+#: trainer's working copy and the compiled arrays (DRN-1H, 1.6 M resistors, peaks at 2.75 GB)
+BYTES_PER_RESISTOR = 1700
+
+
+def resistors_of(model: str) -> int:
+    """Number of resistors (conductances) of a reference model."""
+    sizes = [1568, *MODELS[model]["hidden"], 10]
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def check_memory(model: str, available: int) -> None:
+    """Exit with a clear message when the model will not fit in `available` bytes of memory."""
+    needed = resistors_of(model) * BYTES_PER_RESISTOR
+    if needed > available:
+        raise SystemExit(
+            f"{model}: {resistors_of(model):,} resistors need about {needed / 2**30:.0f} GiB to build and train "
+            f"as netlist objects (measured {BYTES_PER_RESISTOR} bytes per resistor), but this machine has "
+            f"{available / 2**30:.0f} GiB; use a larger machine or --ignore-memory to try anyway")
 
 
 def settings_of(model: str, epochs: int | None, dtype: str, seed: int) -> dict:
     """The Trainer keyword arguments of a reference configuration."""
     m = MODELS[model]
     return {**COMMON, "beta": m["beta"], "lr": m["lr"], "bias_lr": m["bias_lr"],
-            "epochs": epochs or m["epochs"], "sweeps": m["sweeps"], "dtype": dtype, "seed": seed,
+            "epochs": m["epochs"] if epochs is None else epochs, "sweeps": m["sweeps"], "dtype": dtype, "seed": seed,
             "solver": "cd"}
 
 
@@ -122,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the initial conductances and of the example order")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--progress", action="store_true", help="tqdm progress bar")
+    p.add_argument("--ignore-memory", action="store_true", help="skip the check that the model fits in memory")
     args = p.parse_args(argv)
 
     from circuitnet.datasets import load_dataset
@@ -143,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                   "reference_test_error_percent": MODELS[model]["reference_error"],
                   "gmin": GMIN, "gmax": GMAX,
                   "settings": settings_of(model, args.epochs, args.dtype, seed)}
+    if not args.ignore_memory:
+        check_memory(model, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     started = time.perf_counter()
     circuit = build(model, seed)
     netlist = write_netlist(circuit)

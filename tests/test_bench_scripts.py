@@ -32,3 +32,18 @@ def test_bench_solver_quick(tmp_path):
 def test_bench_train_quick(tmp_path):
     row = run_quick("bench_train", tmp_path)["rows"][0]
     assert row["fast_rule"] and row["step_s"] > 0 and row["bound"]["total_s"] > 0 and row["ratio"] > 0
+
+
+
+def test_reproduce_refuses_a_model_too_large_for_the_memory():
+    import importlib.util
+
+    import pytest
+
+    spec = importlib.util.spec_from_file_location("reproduce_drn", ROOT / "scripts" / "reproduce_drn.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.resistors_of("drn-1h") == 1568 * 1024 + 1024 * 10
+    script.check_memory("drn-1h", 24 * 2**30)  # fits: no error
+    with pytest.raises(SystemExit, match="51,707,904 resistors need about .* --ignore-memory"):
+        script.check_memory("drn-xl", 24 * 2**30)
