@@ -3,7 +3,7 @@
 Two operations dominate a small-batch training step of a deep resistive network, and
 both stream a whole weight matrix through the cores once:
 
-- `skinny_product(a, m, out)`: out = a @ m for an `a` of a few rows (the input layer's
+- `skinny_product(a, m)`: a @ m for an `a` of a few rows (the input layer's
   projection x @ G_1). BLAS runs this as a matrix-vector product on one thread (training
   keeps BLAS single-threaded, see `Trainer.blas_threads`); here the columns are split
   between numba's threads and each row of `m` is read once for all rows of `a`.

@@ -176,7 +176,7 @@ class Simulator:
                          ) -> tuple[np.ndarray, np.ndarray]:
         """`nudged` with +beta and with -beta (beta > 0); through a session, as one stacked
         solve of both (half the per-solve work of two)."""
-        if not (self.sessions and self._session is not None):
+        if self._active_session is None:
             return self.nudged(x, beta, targets, warm), self.nudged(x, -beta, targets, warm)
         self._check_negative_nudge(-beta)
         nudges = [Nudge(self.circuit.outputs, sign * beta, targets) for sign in (1.0, -1.0)]
@@ -201,9 +201,14 @@ class Simulator:
         """Output voltages of a state, shape (batch, n_outputs)."""
         return state[:, self.output_index]
 
+    @property
+    def _active_session(self) -> LayeredSession | None:
+        """The session the solves go through, or None (sessions off or not applicable)."""
+        return self._session if self.sessions else None
+
     def _solve(self, x: np.ndarray, **conditions) -> np.ndarray:
         s = self.settings
-        if self.sessions and self._session is not None and conditions.get("clamp") is None:
+        if self._active_session is not None and conditions.get("clamp") is None:
             voltages = self._session.solve(x, sweeps=s.sweeps, nudge=conditions.get("nudge"),
                                            warm_start=conditions.get("warm_start"))
             return self._in_node_order(self._session.cc.node_names, voltages)

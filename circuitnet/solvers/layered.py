@@ -275,29 +275,21 @@ class LayeredRelaxation:
 
         nudges: per entry (layer k, positions in it, beta (copies,) siemens, targets
         (copies * batch, len(positions)) volts): a conductance beta from each node to its
-        target. The couplings, and for one copy the bounds and untouched layers' terms, are
-        shared with this relaxation.
+        target. The couplings, and for one copy the bounds, are shared with this relaxation.
         """
         other = copy.copy(self)
         other.states = states
+        other.constant = [stacked(c, copies) for c in self.constant]
         other.degree = list(self.degree)
-        if copies == 1:
-            other.constant = list(self.constant)
-        else:
-            other.constant = [stacked(c, copies) for c in self.constant]
+        if copies > 1:
             if self.lo[0].shape[0] * copies != states[0].shape[0]:
                 raise ValueError("variant: states do not hold `copies` copies of the batch")
             other.lo, other.hi = _stacked_bounds(self.plan, self.lo, self.hi, copies)
         for k, where, beta, targets in nudges:
             rows = np.repeat(np.asarray(beta, dtype=float), len(targets) // copies)[:, None]
-            other.constant[k] = other.constant[k].copy() if copies == 1 else other.constant[k]
             other.constant[k][:, where] += rows * targets
-            if copies == 1:
-                other.degree[k] = other.degree[k].copy()
-                other.degree[k][where] += float(beta[0])
-            else:
-                other.degree[k] = stacked(self.degree[k][None, :], len(targets))
-                other.degree[k][:, where] += rows
+            other.degree[k] = stacked(self.degree[k][None, :], len(targets))  # per row: (rows, n_k)
+            other.degree[k][:, where] += rows
         return other
 
     @property
@@ -366,8 +358,9 @@ class LayeredRelaxation:
 
 
 def stacked(array: np.ndarray, copies: int) -> np.ndarray:
-    """`copies` copies of `array` (rows, ...) stacked along the first axis: (copies * rows, ...)."""
-    return np.concatenate([array] * copies) if copies > 1 else array
+    """`copies` copies of `array` (rows, ...) stacked along the first axis, (copies * rows, ...):
+    always a new array, also for one copy."""
+    return np.concatenate([array] * copies)
 
 
 def _stacked_bounds(plan: LayerPlan, lo: list, hi: list, copies: int) -> tuple[list, list]:

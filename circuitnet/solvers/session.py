@@ -67,11 +67,11 @@ class LayeredSession:
             warm = np.asarray(warm_start)
             if warm.shape != (batch, cc.n_user):
                 raise ValueError(f"warm_start has shape {warm.shape}, expected ({batch}, {cc.n_user})")
-            states = [stacked(warm[:, nodes].astype(self.dtype), copies) for nodes in self.plan.columns]
+            states = [stacked(warm[:, nodes].astype(self.dtype, copy=False), copies) for nodes in self.plan.columns]
         relaxation = base.variant(states, self._nudges(nudges, batch), copies)
         for _ in range(sweeps):
             relaxation.sweep(measure=False)
-        voltages = np.concatenate([fixed] * copies)  # a new array, also for one copy
+        voltages = stacked(fixed, copies)
         relaxation.write(voltages)
         return [voltages[c * batch:(c + 1) * batch, :cc.n_user] for c in range(copies)]
 
