@@ -128,12 +128,16 @@ class CompiledCircuit:
         return len(self.res_names) - sum(1 for name in self.res_names if "#" in name)
 
     def current_circuit(self) -> Circuit:
-        """A copy of the circuit with resistances set from `conductance` (after training)."""
+        """A copy of the circuit carrying the current values: resistances from `conductance`
+        and source values from `sources.defaults` (after training or any edit), so the
+        reference solvers (qp, spice) and the writer see what cd sees."""
         import copy
 
         circuit = copy.deepcopy(self.circuit)
         for name, g in zip(self.res_names[:self.n_circuit_res], self.conductance):
             circuit.elements[name].value = 1.0 / float(g)
+        for name, value in zip(self.sources.names, self.sources.defaults):
+            circuit.elements[name].value = float(value)
         return circuit
 
     def node_index(self, name: str) -> int:
@@ -292,7 +296,7 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
     tree, group_root = _tie_tree(tie_edges, n_all, index[GROUND])
     group_of, grp_ptr, grp_nodes = _groups(group_root, index[GROUND], res_a, res_b,
                                            np.concatenate([ideal_a, shock[0]]),
-                                           np.concatenate([ideal_c, shock[1]]))
+                                           np.concatenate([ideal_c, shock[1]]), idx(clamp))
     pair = np.flatnonzero((group_of[ideal_a] >= 0) & (group_of[ideal_c] >= 0)
                           & (group_of[ideal_a] != group_of[ideal_c]))
     return CompiledCircuit(
@@ -384,10 +388,11 @@ def _tie_tree(edges, n_all: int, ground: int) -> tuple[TieTree, np.ndarray]:
     return tree, root
 
 
-def _groups(root, ground, edge_a, edge_b, diode_a, diode_c):
-    """Group index per node (-1 fixed) and the members CSR, groups in greedy-colour order."""
-    import networkx as nx
+def _groups(root, ground, edge_a, edge_b, diode_a, diode_c, clamped):
+    """Group index per node (-1 fixed) and the members CSR, groups in colour order.
 
+    The colour classes are the sweep plan of the cd solver (see `_colour_classes`).
+    """
     free_roots = np.unique(root[root != root[ground]])
     free_roots = free_roots[free_roots != ground]
     group_id = np.full(len(root), -1, dtype=np.int64)
@@ -395,14 +400,10 @@ def _groups(root, ground, edge_a, edge_b, diode_a, diode_c):
     for node, r in enumerate(root):
         if r != root[ground]:
             group_id[node] = position[r]
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(free_roots)))
-    a = group_id[np.concatenate([edge_a, diode_a])]
-    b = group_id[np.concatenate([edge_b, diode_c])]
-    keep = (a >= 0) & (b >= 0) & (a != b)
-    graph.add_edges_from(zip(a[keep].tolist(), b[keep].tolist()))
-    colour = nx.greedy_color(graph, strategy="largest_first")
-    order = sorted(range(len(free_roots)), key=lambda g: (colour[g], g))
+    sources = group_id < 0
+    sources[clamped] = False
+    colour = _colour_classes(len(free_roots), group_id, sources, edge_a, edge_b, diode_a, diode_c)
+    order = np.lexsort((np.arange(len(free_roots)), colour))
     rank = np.empty(len(free_roots), dtype=np.int64)
     rank[order] = np.arange(len(free_roots))
     group_of = np.where(group_id >= 0, rank[np.maximum(group_id, 0)], -1)
@@ -411,6 +412,39 @@ def _groups(root, ground, edge_a, edge_b, diode_a, diode_c):
     counts = np.bincount(group_of[members], minlength=len(free_roots))
     grp_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return group_of, grp_ptr, members.astype(np.int64)
+
+
+def _colour_classes(n_groups: int, group_id: np.ndarray, sources: np.ndarray, edge_a, edge_b,
+                    diode_a, diode_c) -> np.ndarray:
+    """Colour per free group: groups of one colour touch no common element, so a sweep
+    may update them in any order, or all at once.
+
+    Layer parity where it is a colouring: the breadth-first distance over resistors from
+    the fixed nodes (clamps excepted), odd distances first. On a layered network these
+    are the layers of odd, then even depth, the order of the dense blocks. Elsewhere
+    networkx's greedy colouring (largest first).
+    """
+    import networkx as nx
+
+    a, b = group_id[np.concatenate([edge_a, diode_a])], group_id[np.concatenate([edge_b, diode_c])]
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n_groups))
+    graph.add_edges_from(zip(a[keep].tolist(), b[keep].tolist()))
+    ra, rb = group_id[edge_a], group_id[edge_b]
+    seeds = np.unique(np.concatenate([ra[sources[edge_b] & (ra >= 0)], rb[sources[edge_a] & (rb >= 0)]]))
+    resistive = nx.Graph()
+    resistive.add_nodes_from(range(n_groups))
+    both = (ra >= 0) & (rb >= 0) & (ra != rb)
+    resistive.add_edges_from(zip(ra[both].tolist(), rb[both].tolist()))
+    distance = nx.multi_source_dijkstra_path_length(resistive, set(seeds.tolist()), weight=None) \
+        if len(seeds) else {}
+    if len(distance) == n_groups:
+        parity = np.array([distance[g] % 2 for g in range(n_groups)], dtype=np.int64)  # seeds: 0
+        if not np.any(parity[a[keep]] == parity[b[keep]]):
+            return parity
+    greedy = nx.greedy_color(graph, strategy="largest_first")
+    return np.array([greedy[g] for g in range(n_groups)], dtype=np.int64)
 
 
 def _csr_by_node(n_all: int, nodes: np.ndarray, columns: dict[str, np.ndarray]) -> dict:

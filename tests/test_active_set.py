@@ -6,7 +6,7 @@ from circuitnet.conditions import make_conditions
 from circuitnet.errors import InfeasibleCircuitError
 from circuitnet.solvers import solve
 from circuitnet.solvers.active_set import can_polish, polish
-from circuitnet.solvers.coordinate_descent import _State
+from circuitnet.solvers.coordinate_descent import State
 from random_circuits import random_circuit
 
 
@@ -33,7 +33,7 @@ def test_polish_corrects_a_wrong_active_set(seed):
         expected = solve(circuit, solver="qp").voltages
     except InfeasibleCircuitError:
         return
-    state = _State.prepare(cc, make_conditions(circuit), None, np.float64)
+    state = State.prepare(cc, make_conditions(circuit), None, np.float64)
     v = state.v.copy()
     assert polish(cc, v, state.off, state.inj, state.leak, 1e-9)
     np.testing.assert_allclose(v[:, :cc.n_user], expected, atol=1e-10)

@@ -1,55 +1,37 @@
-"""The layered fast path gives the states of the general coordinate-descent kernel."""
+"""Layer detection (`solvers.layered.plan_layers`) and the dense relaxation's structure."""
 import numpy as np
 import pytest
 
-from circuitnet.conditions import Clamp, Nudge
 from circuitnet.networks import build_drn
-from circuitnet.solvers import solve
+from circuitnet.solvers.layered import plan_layers
 from random_circuits import random_circuit
-
-
-def general(cc):
-    """Force the general kernel on a compiled circuit (and on its clamped variants)."""
-    cc._variants["layers"] = None
-    return cc
 
 
 @pytest.mark.parametrize("hidden", [[6], [8, 6], [5, 4, 3]])
 def test_drn_is_detected_with_zero_copy_weights(hidden):
-    plan = build_drn(5, hidden, 3, seed=1).compile().layer_plan()
+    plan = plan_layers(build_drn(5, hidden, 3, seed=1).compile())
     assert [len(layer) for layer in plan.layers] == [*hidden, 3]
     assert all(c.view is not None for c in plan.couplings)
 
 
 def test_general_circuit_is_not_layered():
-    assert random_circuit(0, ideal=3).compile().layer_plan() is None
+    assert plan_layers(random_circuit(0, ideal=3).compile(), require_dense_pays=False) is None
 
 
-@pytest.mark.parametrize("hidden", [[6], [8, 6], [5, 4, 3]])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_same_state_as_general_kernel(hidden, dtype):
-    circuit = build_drn(5, hidden, 3, gain=2.0, seed=2)
-    x = np.random.default_rng(0).random((6, 5))
-    fast = solve(circuit.compile(), x, dtype=dtype)
-    slow = solve(general(circuit.compile()), x, dtype=dtype)
-    atol = 1e-8 if dtype == np.float64 else 1e-4
-    np.testing.assert_allclose(fast.voltages, slow.voltages, atol=atol)
-    if dtype == np.float64:  # amperes; these networks have node conductances of a few siemens
-        assert fast.residual < 1e-7
+def test_layers_are_the_colour_classes_of_the_sweep_plan():
+    """Groups are compiled in colour order: odd layers first, then even ones."""
+    cc = build_drn(4, [5, 4, 3], 2, seed=0).compile()
+    plan = plan_layers(cc)
+    order = [int(cc.group_of[n]) for layer in (0, 2, 1, 3) for n in plan.layers[layer]]
+    assert order == sorted(order)
 
 
-def test_nudged_and_clamped_states_match_general_kernel():
-    circuit = build_drn(4, [6, 5], 2, gain=2.0, seed=3)
-    x = np.random.default_rng(1).random((3, 4))
-    targets = np.random.default_rng(2).random((3, 2))
-    for extra in ({"nudge": Nudge(circuit.outputs, 0.5, targets)},
-                  {"clamp": Clamp(circuit.outputs, targets)}):
-        fast = solve(circuit.compile(), x, **extra)
-        slow = solve(general(circuit.compile()), x, **extra)
-        np.testing.assert_allclose(fast.voltages, slow.voltages, atol=1e-8)
-
-
-def test_fixed_sweeps_mode_runs_exactly_that_many():
-    circuit = build_drn(4, [6], 2, gain=2.0, seed=3)
-    solution = solve(circuit.compile(), np.ones((2, 4)), sweeps=3)
-    assert solution.sweeps == 3
+def test_coupling_matrix_reads_the_conductances():
+    cc = build_drn(3, [4], 2, seed=5).compile()
+    plan = plan_layers(cc)
+    for coupling in plan.couplings:
+        matrix = coupling.matrix(cc.conductance)
+        rows = {n: k for k, n in enumerate(coupling.rows)}
+        cols = {n: k for k, n in enumerate(coupling.cols)}
+        for r in coupling.resistors:
+            assert matrix[rows[cc.res_a[r]], cols[cc.res_b[r]]] == cc.conductance[r]

@@ -1,4 +1,4 @@
-"""LayeredSession (a training step's shared solves) against `solve` in fixed-sweep mode."""
+"""Sessions (a training step's shared solves) against `solve` in fixed-sweep mode."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,7 @@ from circuitnet.errors import CircuitValidationError, DataError
 from circuitnet.learning.trainer import Trainer
 from circuitnet.networks import build_drn
 from circuitnet.solvers import solve
-from circuitnet.solvers.session import LayeredSession
+from circuitnet.solvers.session import KernelSession, LayeredSession, open_session
 from random_circuits import random_circuit
 
 
@@ -83,28 +83,41 @@ def test_bad_requests_are_named():
     {"algorithm": "pep", "hidden": [8, 6], "dtype": "float64", "lr": [0.02, 0.05, 0.1]},
     {"algorithm": "nep", "hidden": [8, 6], "dtype": "float32"},
 ])
-def test_training_with_sessions_equals_training_without(options):
+def test_training_with_dense_blocks_equals_training_with_the_kernel(options):
     options = dict(options)
     hidden = options.pop("hidden")
     rng = np.random.default_rng(0)
     x, y = rng.uniform(size=(40, 5)), rng.integers(0, 3, size=40)
     runs = []
-    for sessions in (True, False):
+    for layered in (True, False):
         trainer = Trainer(build_drn(5, hidden, 3, gain=3.0, seed=2), beta=0.05, epochs=2, batch_size=4,
                           sweeps=6, **{"lr": 0.05, **options})
-        trainer.simulator.sessions = sessions
+        trainer.simulator.settings.layered = layered
         runs.append(trainer.fit(x, y))
     with_sessions, without = runs
-    assert with_sessions.simulator._session is not None
     tolerance = {"rtol": 1e-10, "atol": 1e-13} if options["dtype"] == "float64" else {"rtol": 1e-4, "atol": 1e-6}
     np.testing.assert_allclose(with_sessions.conductances_, without.conductances_, **tolerance)
     np.testing.assert_allclose(with_sessions.biases_, without.biases_, **tolerance)
     assert with_sessions.history_[-1].train_loss == pytest.approx(without.history_[-1].train_loss, rel=1e-3)
 
 
-def test_tolerance_mode_uses_no_session():
-    trainer = Trainer(build_drn(5, [6], 3, gain=3.0), sweeps=None)
-    assert trainer.simulator._session is None
+def test_open_session_picks_the_block_kind():
+    cc = build_drn(5, [6], 3, gain=3.0).compile()
+    assert isinstance(open_session(cc), LayeredSession)
+    assert isinstance(open_session(cc, layered=False), KernelSession)
+    assert isinstance(open_session(random_circuit(0, ideal=3).compile()), KernelSession)
+
+
+def test_kernel_session_equals_layered_session():
+    cc, rng = randomised([7, 5], 6)
+    x = rng.random((3, 5))
+    nudges = [Nudge(cc.circuit.outputs, 0.4, rng.random((3, 3))), None]
+    dense, kernel = LayeredSession(cc), KernelSession(cc)
+    free = dense.solve(x, sweeps=3)
+    np.testing.assert_allclose(free, kernel.solve(x, sweeps=3), rtol=0, atol=1e-12)
+    for a, b in zip(dense.solve_nudged(x, sweeps=3, nudges=nudges, warm_start=free),
+                    kernel.solve_nudged(x, sweeps=3, nudges=nudges, warm_start=free)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 
 
 def test_stacked_nudges_equal_one_solve_each():

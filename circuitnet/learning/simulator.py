@@ -15,7 +15,7 @@ from ..compiled import CompiledCircuit
 from ..conditions import Clamp, Nudge
 from ..errors import CircuitValidationError, ConvergenceError, DataError
 from ..solvers import SOLVERS, solve
-from ..solvers.session import LayeredSession
+from ..solvers.session import KernelSession, LayeredSession, open_session
 from .parameters import Parameters, circuit_with
 
 
@@ -32,12 +32,15 @@ class SolverSettings:
         convergence check; None for tolerance mode.
     tol: convergence tolerance (volts, relative to the source range) in tolerance mode.
     dtype: "float64" or "float32".
+    layered: cd only, the block kind (see `circuitnet.solve`): None chosen, False the
+        numba kernel, True dense products; the states are the same either way.
     """
 
     solver: str = "cd"
     sweeps: int | None = None
     tol: float = 1e-6
     dtype: str = "float64"
+    layered: bool | None = None
 
 
 class Simulator:
@@ -45,13 +48,12 @@ class Simulator:
 
     Every state is an array of node voltages, shape (batch, n_nodes), columns in `nodes`
     order. The reference solvers get a circuit copy carrying the parameters (`circuit_with`).
-    sessions: in fixed-sweep mode on a layered circuit, solve the free and nudged states
-        through a `LayeredSession`, which prepares the work they share once per inputs
-        (same states as `solve`; False: always call `solve`, for comparisons). A public
-        attribute: it may be switched at any time.
+    In fixed-sweep mode (cd) the free and nudged states go through a session
+    (`solvers.session.open_session`), which on a layered circuit prepares the work they
+    share once per inputs; the states are those of `solve`.
     """
 
-    def __init__(self, circuit: Circuit, settings: SolverSettings, sessions: bool = True):
+    def __init__(self, circuit: Circuit, settings: SolverSettings):
         if circuit.inputs is None:
             raise DataError(f"{circuit.source_file}: no '*@ input' directive: training needs to know "
                             "which voltage sources the data drive")
@@ -67,9 +69,8 @@ class Simulator:
         self._working: Circuit | None = None
         self._bound: Parameters | None = None
         self._outputs_at: tuple | None = None
-        self.sessions = sessions
         self._order: tuple | None = None
-        self._session: LayeredSession | None = None
+        self._session: LayeredSession | KernelSession | None = None
 
     def set_parameters(self, params: Parameters) -> None:
         """Use these conductances and biases for the following solves.
@@ -90,8 +91,9 @@ class Simulator:
             self._bias_index = np.array([column[n] for n in params.sources], dtype=np.intp)
             if len(self._bias_index) and np.all(np.diff(self._bias_index) == 1):
                 self._bias_index = slice(int(self._bias_index[0]), int(self._bias_index[-1]) + 1)
-            if self.settings.sweeps is not None and self._target.layer_plan() is not None:
-                self._session = LayeredSession(self._target, np.dtype(self.settings.dtype).type)
+            if self.settings.sweeps is not None:
+                self._session = open_session(self._target, np.dtype(self.settings.dtype).type,
+                                             self.settings.layered)
         if params is not self._bound:
             self._target.set_conductances(params.conductances, self._res_index)
         self._target.sources.defaults[self._bias_index] = params.biases
@@ -176,7 +178,7 @@ class Simulator:
                          ) -> tuple[np.ndarray, np.ndarray]:
         """`nudged` with +beta and with -beta (beta > 0); through a session, as one stacked
         solve of both (half the per-solve work of two)."""
-        if self._active_session is None:
+        if self._session is None:
             return self.nudged(x, beta, targets, warm), self.nudged(x, -beta, targets, warm)
         self._check_negative_nudge(-beta)
         nudges = [Nudge(self.circuit.outputs, sign * beta, targets) for sign in (1.0, -1.0)]
@@ -201,20 +203,15 @@ class Simulator:
         """Output voltages of a state, shape (batch, n_outputs)."""
         return state[:, self.output_index]
 
-    @property
-    def _active_session(self) -> LayeredSession | None:
-        """The session the solves go through, or None (sessions off or not applicable)."""
-        return self._session if self.sessions else None
-
     def _solve(self, x: np.ndarray, **conditions) -> np.ndarray:
         s = self.settings
-        if self._active_session is not None and conditions.get("clamp") is None:
+        if self._session is not None and conditions.get("clamp") is None:
             voltages = self._session.solve(x, sweeps=s.sweeps, nudge=conditions.get("nudge"),
                                            warm_start=conditions.get("warm_start"))
             return self._in_node_order(self._session.cc.node_names, voltages)
         solution = solve(self._target, x, solver=s.solver, tol=s.tol, max_sweeps=MAX_SWEEPS,
                          sweeps=s.sweeps if s.solver == "cd" else None, dtype=np.dtype(s.dtype).type,
-                         **conditions)
+                         **({"layered": s.layered} if s.solver == "cd" else {}), **conditions)
         return self._in_node_order(solution.nodes, solution.voltages)
 
     def _in_node_order(self, names: list[str], voltages: np.ndarray) -> np.ndarray:

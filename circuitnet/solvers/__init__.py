@@ -20,7 +20,8 @@ DEFAULT_TOL = 1e-9
 def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: str = "cd",
           tol: float = DEFAULT_TOL, max_sweeps: int = 100_000, sweeps: int | None = None,
           warm_start: np.ndarray | None = None, nudge: Nudge | None = None,
-          clamp: Clamp | None = None, dtype: type = np.float64) -> Solution:
+          clamp: Clamp | None = None, dtype: type = np.float64,
+          layered: bool | None = None) -> Solution:
     """DC steady state of `circuit` for a batch of conditions.
 
     circuit: a Circuit, or a CompiledCircuit (`circuit.compile()`) to skip compiling on
@@ -37,6 +38,10 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
     warm_start: node voltages (batch, n_nodes) to start from (cd only).
     nudge, clamp: training's extra conditions on output nodes.
     dtype: np.float64 (default) or np.float32 for the cd solver's arrays.
+    layered: cd only, which blocks execute the sweep plan: False the numba kernel (any
+        circuit), True dense matrix products (layered networks only, else an error), None
+        (default) dense where the circuit is layered and its coupling matrices are dense
+        enough to pay. The states are the same either way, to rounding.
     Returns a Solution; raises CircuitError subclasses on bad circuits or no convergence.
     """
     if solver not in SOLVERS:
@@ -48,7 +53,7 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
         conditions = make_conditions(compiled.circuit, inputs, nudge=nudge, clamp=clamp,
                                      table=compiled.sources)
         return solve_conditions(compiled, conditions, tol=tol, max_sweeps=max_sweeps,
-                                warm_start=warm_start, dtype=dtype, sweeps=sweeps)
+                                warm_start=warm_start, dtype=dtype, sweeps=sweeps, layered=layered)
     if isinstance(circuit, CompiledCircuit):
         circuit = circuit.current_circuit()
     conditions = make_conditions(circuit, inputs, nudge=nudge, clamp=clamp)

@@ -1,8 +1,10 @@
 """The `cd` solver: exact coordinate descent, batched, with VCVS by block iteration.
 
-The Python here prepares arrays (offsets, injections, start point), calls the numba
-kernel `kernels.relax`, iterates VCVS outputs, and certifies the result with the KKT
-residual (`kkt.balance`).
+The Python here prepares a solve's arrays (`State`: offsets, injections, start point),
+hands them to the blocks that execute the sweep plan (`blocks.py`: numba kernel or dense
+products), runs the one policy every block kind shares (relax to a loose tolerance,
+polish exactly, certify; or exactly K sweeps), iterates VCVS outputs, and builds the
+Solution.
 """
 from __future__ import annotations
 
@@ -15,10 +17,9 @@ from ..compiled import CompiledCircuit, as_slice
 from ..conditions import Conditions
 from ..errors import ConvergenceError, InfeasibleCircuitError
 from ..solution import LazyCurrents, Solution
-from . import kernels
-from .active_set import can_polish, polish
-from .kkt import Balance, balance
-from .layered import LayeredRelaxation
+from .active_set import can_polish
+from .blocks import choose_blocks
+from .kkt import balance
 
 VCVS_ITERATIONS = 500
 #: relative tolerance of the coordinate descent that finds the active set before the polish
@@ -29,27 +30,27 @@ LOOSE_SWEEPS = 2000
 
 def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions, *, tol: float,
                      max_sweeps: int, warm_start: np.ndarray | None = None,
-                     dtype: type = np.float64, sweeps: int | None = None) -> Solution:
+                     dtype: type = np.float64, sweeps: int | None = None,
+                     layered: bool | None = None) -> Solution:
     """Solve with coordinate descent (see `circuitnet.solve` for the arguments).
 
     sweeps: when given, run exactly this many sweeps per VCVS iteration (the reference's
     fixed-sweep mode): no convergence error, the residual is still reported.
+    layered: the block kind (`blocks.choose_blocks`): True dense, False kernel, None chosen.
     """
     start = time.perf_counter()
     cc = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
     if conditions.clamp is not None:
         cc = cc.with_clamped(tuple(conditions.clamp.nodes))
-    state = _State.prepare(cc, conditions, warm_start, dtype)
+    state = State.prepare(cc, conditions, warm_start, dtype)
     scale = max(1.0, float(np.abs(state.off).max(initial=0.0)))
     tol_v = max(tol, 8 * np.finfo(dtype).eps) * scale
-    if sweeps is None and cc.layer_plan() is None and can_polish(cc):
-        used = _relax_and_polish(cc, state, tol_v, scale, max_sweeps)
+    blocks = choose_blocks(cc, state, layered)
+    if sweeps is None and can_polish(cc):
+        used = _relax_and_polish(blocks, tol_v, scale, max_sweeps)
     else:
-        used = _iterate(cc, state, tol_v, max_sweeps, sweeps)
-    if state.certificate is None:
-        result = _balance(cc, state, tol_v)
-        state.certificate = (result.residual, result.diode_violation, _max_node_conductance(cc))
-    residual, violation, conductance = state.certificate
+        used = _iterate(cc, blocks, state, tol_v, max_sweeps, sweeps)
+    residual, violation, conductance = blocks.certificate(tol_v)
     if violation > 100 * tol_v:
         raise InfeasibleCircuitError(
             f"an ideal diode is forced beyond its limit by {violation:.3g} V: its terminals are "
@@ -62,37 +63,29 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
                     seconds=time.perf_counter() - start)
 
 
-def _relax_and_polish(cc: CompiledCircuit, state: "_State", tol_v: float, scale: float,
-                      max_sweeps: int) -> int:
-    """Coordinate descent to a loose tolerance, then the exact active-set solve; returns sweeps.
+def _relax_and_polish(blocks, tol_v: float, scale: float, max_sweeps: int) -> int:
+    """Coordinate descent to a loose tolerance, then the blocks' exact polish; returns sweeps.
 
-    Where the active-set loop fails, coordinate descent goes on to the full tolerance.
+    Where the polish fails, coordinate descent goes on to the full tolerance.
     """
-    used = _relax(cc, state, max(tol_v, LOOSE_TOL * scale), min(max_sweeps, LOOSE_SWEEPS), None,
-                  tight=10 * tol_v, strict=False)
-    v = state.v.astype(np.float64)
-    if polish(cc, v, state.off.astype(np.float64), state.inj.astype(np.float64),
-              state.leak.astype(np.float64), tol_v):
-        state.v[...] = v
+    used = blocks.relax(max(tol_v, LOOSE_TOL * scale), min(max_sweeps, LOOSE_SWEEPS), None,
+                        tight=10 * tol_v, strict=False)
+    if blocks.polish(tol_v, scale, max_sweeps):
         return used
-    return used + _relax(cc, state, tol_v, max_sweeps, None)
+    return used + blocks.relax(tol_v, max_sweeps, None)
 
 
-def _balance(cc: CompiledCircuit, state: "_State", tol_v: float) -> Balance:
-    return balance(cc, state.v.astype(np.float64), state.inj.astype(np.float64),
-                   state.leak.astype(np.float64), tight_tol=10 * tol_v)
-
-
-class _State:
-    """Arrays the kernel works on: v, off, inj (batch, n_all), leak (n_all,), tie values."""
+class State:
+    """The arrays of one solve, in its dtype: v node voltages and off node offsets within
+    their groups (batch, n_all), volts; inj injected currents (batch, n_all), amperes; leak
+    nudging conductances (n_all,), siemens; tie_values per tie kind (V sources, VCVS,
+    clamps) an array (batch, count) of volts (float64)."""
 
     def __init__(self, v, off, inj, leak, tie_values):
         self.v, self.off, self.inj, self.leak, self.tie_values = v, off, inj, leak, tie_values
-        #: (residual A, diode violation V, largest node conductance S), when already known
-        self.certificate: tuple[float, float, float] | None = None
 
     @classmethod
-    def prepare(cls, cc: CompiledCircuit, conditions: Conditions, warm_start, dtype) -> "_State":
+    def prepare(cls, cc: CompiledCircuit, conditions: Conditions, warm_start, dtype) -> "State":
         batch = conditions.batch
         tie_values = _tie_values(cc, conditions)
         off = _offsets(cc, tie_values)
@@ -198,13 +191,13 @@ def _start(cc: CompiledCircuit, off: np.ndarray, warm_start: np.ndarray | None) 
     return v
 
 
-def _iterate(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int,
+def _iterate(cc: CompiledCircuit, blocks, state: "State", tol_v: float, max_sweeps: int,
              fixed: int | None) -> int:
     """Relax, then update VCVS outputs and relax again until they settle; returns sweeps used."""
     total = 0
     last_change = np.inf
     for iteration in range(VCVS_ITERATIONS):
-        total += _relax(cc, state, tol_v, max_sweeps, fixed)
+        total += blocks.relax(tol_v, max_sweeps, fixed)
         if not len(cc.vcvs_names):
             return total
         change = _update_vcvs(cc, state)
@@ -219,65 +212,7 @@ def _iterate(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int,
                            f"(last change {last_change:.3g} V)")
 
 
-def _relax(cc: CompiledCircuit, state: _State, tol_v: float, max_sweeps: int, fixed: int | None,
-           tight: float | None = None, strict: bool = True) -> int:
-    """Sweeps until tol_v (volts) or max_sweeps (an error when `strict`); returns the count.
-
-    tight: slack (volts) under which a diode counts as conducting; default 10 * tol_v.
-    """
-    plan = cc.layer_plan()
-    if plan is not None:
-        return _relax_layered(cc, plan, state, tol_v, max_sweeps, fixed)
-    batch = state.v.shape[0]
-    counts = np.zeros(batch, dtype=np.int64)
-    kernels.relax(
-        state.v, state.off, state.inj, state.leak, -1.0 if fixed else tol_v,
-        10 * tol_v + 1e-12 if tight is None else tight, fixed or max_sweeps, not fixed, counts, cc.group_of, cc.grp_ptr, cc.grp_nodes,
-        cc.adj_ptr, cc.adj_node, cc.adj_res, cc.conductance.astype(state.v.dtype),
-        cc.idio_ptr, cc.idio_idx, cc.idio_role, cc.ideal_a, cc.ideal_c, cc.ideal_vf.astype(state.v.dtype),
-        cc.sdio_ptr, cc.sdio_idx, cc.sdio_role, cc.shock_a, cc.shock_c, cc.shock_is, cc.shock_nvt,
-        cc.pgrp_ptr, cc.pgrp_idx)
-    if (counts < 0).any():
-        _infeasible(int(np.flatnonzero(counts < 0)[0]))
-    if strict and not fixed and (counts >= max_sweeps).any():
-        _not_converged(max_sweeps, tol_v)
-    return int(counts.max(initial=0))
-
-
-def _relax_layered(cc: CompiledCircuit, plan, state: _State, tol_v: float, max_sweeps: int,
-                   fixed: int | None) -> int:
-    """The same sweeps as the kernel, as matrix products over whole layers (see layered.py)."""
-    relaxation = LayeredRelaxation(plan, state.v, state.inj, state.leak, cc)
-    if relaxation.infeasible:
-        _infeasible(int(np.flatnonzero([np.any(lo > hi, axis=1) for lo, hi in
-                                        zip(relaxation.lo, relaxation.hi)][0])[0]))
-    previous = np.inf
-    for sweep in range(1, (fixed or max_sweeps) + 1):
-        change = relaxation.sweep(measure=not fixed)
-        rate = min(change / previous, 0.999999) if previous > 0 else 0.0
-        previous = change
-        if not fixed and change <= tol_v and change * rate / (1 - rate) <= tol_v:
-            break
-    else:
-        if not fixed:
-            _not_converged(max_sweeps, tol_v)
-    relaxation.write(state.v)
-    state.certificate = (relaxation.residual(), 0.0, relaxation.max_degree)
-    return sweep
-
-
-def _infeasible(example: int):
-    raise InfeasibleCircuitError(
-        f"the ideal-diode constraints cannot all hold (example {example}): some node is "
-        f"forced above one diode's limit and below another's")
-
-
-def _not_converged(max_sweeps: int, tol_v: float):
-    raise ConvergenceError(f"coordinate descent did not converge in {max_sweeps} sweeps "
-                           f"(tolerance {tol_v:.3g} V); raise max_sweeps or tol")
-
-
-def _update_vcvs(cc: CompiledCircuit, state: _State) -> float:
+def _update_vcvs(cc: CompiledCircuit, state: State) -> float:
     """Set VCVS outputs to gain * control voltage; shift voltages accordingly; return the change."""
     v = state.v
     new = cc.vcvs_gain * (v[:, cc.vcvs_cpos] - v[:, cc.vcvs_cneg])
@@ -287,13 +222,6 @@ def _update_vcvs(cc: CompiledCircuit, state: _State) -> float:
     state.v += off - state.off
     state.off = off
     return change
-
-
-def _max_node_conductance(cc: CompiledCircuit) -> float:
-    """Largest total conductance at a node, siemens."""
-    ends = np.concatenate([cc.res_a, cc.res_b])
-    return float(np.bincount(ends, np.concatenate([cc.conductance, cc.conductance]),
-                             minlength=cc.n_all).max(initial=0.0))
 
 
 def _fall_back(circuit, conditions: Conditions, residual: float) -> Solution:
@@ -307,9 +235,10 @@ def _fall_back(circuit, conditions: Conditions, residual: float) -> Solution:
     return solution
 
 
-def _currents(cc: CompiledCircuit, state: _State, conditions: Conditions, tol_v: float) -> dict:
+def _currents(cc: CompiledCircuit, state: State, conditions: Conditions, tol_v: float) -> dict:
     """Every element's current (amperes, SPICE sign), shape (batch,) each."""
-    result = _balance(cc, state, tol_v)
+    result = balance(cc, state.v.astype(np.float64), state.inj.astype(np.float64),
+                     state.leak.astype(np.float64), tight_tol=10 * tol_v)
     currents: dict[str, np.ndarray] = {}
     for k, name in enumerate(cc.res_names[:cc.n_circuit_res]):
         currents[name] = result.resistor[:, k]

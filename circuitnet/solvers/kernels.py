@@ -13,11 +13,10 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .stop_rule import contraction_rate, over_relaxation, settled
+
 NEWTON_ITERATIONS = 200
 EMPTY_SWEEPS = 50
-#: sweeps of plain Gauss-Seidel whose contraction rate sets the over-relaxation factor
-PROBE_SWEEPS = 12
-MAX_OMEGA = 1.95
 
 
 @njit(cache=True)
@@ -202,12 +201,10 @@ def relax(v, off, inj, leak, tol, tight, max_sweeps, adapt, sweeps, group_of, gr
     """Gauss-Seidel sweeps: every group (in colour order), then every conducting-diode block.
 
     A diode conducts when its slack is at most `tight` volts.
-    After PROBE_SWEEPS sweeps, the observed contraction rate r of Gauss-Seidel sets the
-    over-relaxation factor omega = 2 / (1 + sqrt(1 - r)) (Young's formula), when `adapt`
-    (circuits without diodes between free nodes; see block_update).
-    Each example b runs until the largest change of a sweep, and the distance to the fixed
-    point it implies at the observed contraction rate (change * rate / (1 - rate)), are both
-    <= tol (volts), or max_sweeps; sweeps[b] receives the count, or -1 when some diode
+    When `adapt`, the observed contraction rate sets the over-relaxation factor of single
+    groups (`stop_rule.over_relaxation`; conducting-diode blocks take the exact minimiser).
+    Each example b runs until `stop_rule.settled` (tol in volts) or max_sweeps; sweeps[b]
+    receives the count, or -1 when some diode
     interval was empty in EMPTY_SWEEPS sweeps in a row (infeasible diode constraints).
     tol < 0 runs exactly max_sweeps sweeps.
     """
@@ -256,11 +253,10 @@ def relax(v, off, inj, leak, tol, tight, max_sweeps, adapt, sweeps, group_of, gr
             if empty_run >= EMPTY_SWEEPS:
                 sweeps[b] = -1
                 break
-            rate = min(change / previous, 0.999999) if previous > 0.0 else 0.0
-            rate = max(rate, omega - 1.0)  # over-relaxed sweeps contract at about omega - 1
+            rate = contraction_rate(change, previous, omega)
             previous = change
-            if adapt and sweep == PROBE_SWEEPS and 0.0 < rate < 1.0:
-                omega = min(2.0 / (1.0 + math.sqrt(1.0 - rate)), MAX_OMEGA)
-            if not saw_empty and change <= tol and change * rate / (1.0 - rate) <= tol:
+            if adapt:
+                omega = over_relaxation(sweep, rate, omega)
+            if not saw_empty and settled(change, rate, tol):
                 sweeps[b] = sweep + 1
                 break

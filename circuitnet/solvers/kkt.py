@@ -50,8 +50,17 @@ def balance(cc: CompiledCircuit, v: np.ndarray, inj: np.ndarray, leak: np.ndarra
     ideal, residual = _diode_currents(cc, inflow, slack <= tight_tol)
     inflow = inflow + ideal @ m_ideal.T
     tie = _tie_currents(cc, inflow)
-    violation = float(max(0.0, -slack.min())) if slack.size else 0.0
-    return Balance(resistor, ideal, junction, tie, residual, violation)
+    return Balance(resistor, ideal, junction, tie, residual, _violation(slack))
+
+
+def diode_violation(cc: CompiledCircuit, v: np.ndarray) -> float:
+    """Largest violation of an ideal diode's law v_anode - v_cathode <= vf, volts (0 when
+    all hold), for node voltages v (batch, n_all)."""
+    return _violation(cc.ideal_vf - (v[:, cc.ideal_a] - v[:, cc.ideal_c]))
+
+
+def _violation(slack: np.ndarray) -> float:
+    return float(max(0.0, -slack.min())) if slack.size else 0.0
 
 
 def group_sums(cc: CompiledCircuit, inflow: np.ndarray) -> np.ndarray:

@@ -80,8 +80,10 @@ class LayerPlan:
     _bounds: tuple | None = None
 
 
-def plan_layers(cc: CompiledCircuit) -> LayerPlan | None:
-    """The layer structure of a compiled circuit, or None when it is not layered."""
+def plan_layers(cc: CompiledCircuit, require_dense_pays: bool = True) -> LayerPlan | None:
+    """The layer structure of a compiled circuit, or None when it is not layered (or, when
+    `require_dense_pays`, when it has over MAX_LAYERS layers or its coupling matrices have
+    over DENSITY cells per resistor: there the kernel blocks do better)."""
     if len(cc.shock_a) or len(cc.vcvs_names) or len(cc.pair_diodes):
         return None
     if cc.n_groups == 0 or np.any(np.diff(cc.grp_ptr) != 1):
@@ -94,8 +96,8 @@ def plan_layers(cc: CompiledCircuit) -> LayerPlan | None:
         return None
     plan = _couplings(cc, layer_of)
     cells = sum(len(c.rows) * len(c.cols) for c in plan.couplings)
-    if len(plan.layers) > MAX_LAYERS or cells > DENSITY * len(cc.res_a):
-        return None  # long or sparse: the numba kernel does better than dense products
+    if require_dense_pays and (len(plan.layers) > MAX_LAYERS or cells > DENSITY * len(cc.res_a)):
+        return None
     return plan
 
 
@@ -297,21 +299,32 @@ class LayeredRelaxation:
         """Some node's diodes allow no voltage at all."""
         return any(np.any(lo > hi) for lo, hi in zip(self.lo, self.hi))
 
-    def sweep(self, measure: bool = True) -> float:
-        """One sweep (odd layers, then even ones); returns the largest change, volts (0.0
-        when not `measure`d: fixed-sweep mode needs no change, and skips its cost)."""
+    def first_infeasible_example(self) -> int:
+        """The first example (row) in which some node's diodes allow no voltage (-1: none)."""
+        rows = [np.flatnonzero(np.any(lo > hi, axis=1)) for lo, hi in zip(self.lo, self.hi)]
+        found = np.concatenate(rows)
+        return int(found.min()) if found.size else -1
+
+    def sweep(self, omega: float = 1.0, measure: bool = True) -> float:
+        """One sweep (the colour class of odd layers, then that of even ones), over-relaxed
+        by `omega` before the clip; returns the largest change, volts (0.0 when not
+        `measure`d: fixed-sweep mode needs no change, and skips its cost)."""
         change = 0.0
         for parity in (0, 1):
             for k in range(parity, len(self.states), 2):
-                new = self._optimum(k)
+                new = self._optimum(k, omega)
                 if measure:
                     change = max(change, float(np.abs(new - self.states[k]).max(initial=0.0)))
                 self.states[k] = new
         return change
 
-    def _optimum(self, k: int) -> np.ndarray:
+    def _optimum(self, k: int, omega: float) -> np.ndarray:
         optimum = self._num(k)
         optimum /= self.degree[k]
+        if omega != 1.0:  # old + omega * (optimum - old)
+            optimum -= self.states[k]
+            optimum *= omega
+            optimum += self.states[k]
         if self.bounded[k]:  # np.clip, without its Python wrapper's cost on small arrays
             np.minimum(np.maximum(optimum, self.lo[k], out=optimum), self.hi[k], out=optimum)
         return optimum

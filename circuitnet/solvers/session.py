@@ -1,4 +1,4 @@
-"""Repeated fixed-sweep solves of one layered circuit that share their inputs.
+"""Repeated fixed-sweep solves of one circuit that share their inputs: `open_session`.
 
 A training step solves the same circuit, with the same inputs and conductances, three
 times: the free state and two nudged states warm-started from it. Everything that
@@ -9,7 +9,9 @@ diode bounds) is the same for the three, so a `LayeredSession` prepares it once 
 start. The states are exactly those of `solve(..., sweeps=K)` (the same sweeps in the
 same order); only the per-solve bookkeeping (conditions, offsets, Solution objects,
 residual certificates) is left out, which is what makes small-batch training steps run
-near the speed of their matrix products.
+near the speed of their matrix products. On a circuit the dense blocks cannot run (or
+with `layered=False`), `open_session` returns a `KernelSession`, which calls `solve` per
+nudge: the same interface and states, without the shared preparation.
 """
 from __future__ import annotations
 
@@ -18,12 +20,45 @@ import numpy as np
 from ..compiled import CompiledCircuit
 from ..conditions import Inputs, Nudge, check_nodes, make_conditions
 from ..errors import InfeasibleCircuitError
-from .coordinate_descent import _State
-from .layered import LayeredRelaxation, _positions, stacked
+from . import solve
+from .coordinate_descent import State
+from .layered import LayeredRelaxation, _positions, plan_layers, stacked
+
+
+def open_session(cc: CompiledCircuit, dtype: type = np.float64,
+                 layered: bool | None = None) -> "LayeredSession | KernelSession":
+    """A session for fixed-sweep solves of `cc`: dense (`LayeredSession`) where `solve`
+    with this `layered` would choose dense blocks, else a `KernelSession`."""
+    if layered is not False and (cc.layer_plan() is not None or layered):
+        return LayeredSession(cc, dtype)
+    return KernelSession(cc, dtype)
+
+
+class KernelSession:
+    """Fixed-sweep solves of any compiled circuit through `solve(..., layered=False)`.
+
+    dtype: np.float32 or np.float64, the working precision of the states.
+    """
+
+    def __init__(self, cc: CompiledCircuit, dtype: type = np.float64):
+        self.cc = cc
+        self.dtype = np.dtype(dtype)
+
+    def solve(self, inputs: Inputs, *, sweeps: int, nudge: Nudge | None = None,
+              warm_start: np.ndarray | None = None) -> np.ndarray:
+        """Node voltages (batch, n_user), volts, after exactly `sweeps` sweeps (see
+        `LayeredSession.solve`)."""
+        return solve(self.cc, inputs, sweeps=sweeps, nudge=nudge, warm_start=warm_start,
+                     dtype=self.dtype.type, layered=False).voltages
+
+    def solve_nudged(self, inputs: Inputs, *, sweeps: int, nudges: list[Nudge | None],
+                     warm_start: np.ndarray | None = None) -> list[np.ndarray]:
+        """`solve` once per nudge, all from the same start."""
+        return [self.solve(inputs, sweeps=sweeps, nudge=n, warm_start=warm_start) for n in nudges]
 
 
 class LayeredSession:
-    """Fixed-sweep cd solves of one layered compiled circuit (`cc.layer_plan()` not None).
+    """Fixed-sweep cd solves of one layered compiled circuit by dense blocks.
 
     dtype: np.float32 or np.float64, the working precision of the states.
     The prepared relaxation is kept while the input array, the netlist's other source
@@ -32,9 +67,9 @@ class LayeredSession:
 
     def __init__(self, cc: CompiledCircuit, dtype: type = np.float64):
         self.cc = cc
-        self.plan = cc.layer_plan()
+        self.plan = cc.layer_plan() or plan_layers(cc, require_dense_pays=False)
         if self.plan is None:
-            raise ValueError("LayeredSession needs a layered circuit (cc.layer_plan() is None)")
+            raise ValueError("LayeredSession needs a layered circuit (see solvers.layered)")
         self.dtype = np.dtype(dtype)
         self._key: tuple[int, np.ndarray, np.ndarray] | None = None
         self._prepared_for: tuple[LayeredRelaxation, np.ndarray] | None = None
@@ -83,7 +118,7 @@ class LayeredSession:
         if not (self._key is not None and isinstance(inputs, np.ndarray) and self._key[0] == cc.version
                 and np.array_equal(self._key[1], inputs) and np.array_equal(self._key[2], cc.sources.defaults)):
             conditions = make_conditions(cc.circuit, inputs, table=cc.sources)
-            state = _State.prepare(cc, conditions, None, self.dtype.type)
+            state = State.prepare(cc, conditions, None, self.dtype.type)
             base = LayeredRelaxation(self.plan, state.v, state.inj, state.leak, cc)
             if base.infeasible:
                 raise InfeasibleCircuitError(
