@@ -1,10 +1,18 @@
-"""circuitnet: fast exact simulation and training of nonlinear resistive networks."""
+"""circuitnet: fast exact simulation and training of nonlinear resistive networks.
+
+The public names are listed below, grouped by the module that defines them. The light
+modules (errors, elements, circuit) are imported at once; every other name is imported on
+first access through the module-level `__getattr__` (PEP 562), so that `import circuitnet`
+or `import circuitnet.netlist` does not pay for numba, scipy or cvxpy until a solver or the
+trainer is actually used.
+"""
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from .circuit import Bounds as Bounds, Circuit as Circuit, InputSpec as InputSpec
-from .compiled import CompiledCircuit as CompiledCircuit
-from .conditions import Clamp as Clamp, Nudge as Nudge
-from .datasets import Dataset as Dataset, load_dataset as load_dataset
 from .elements import ELEMENT_KINDS as ELEMENT_KINDS, DiodeModel as DiodeModel, Element as Element
 from .errors import (
     CircuitError as CircuitError,
@@ -16,13 +24,64 @@ from .errors import (
     NetlistSyntaxError as NetlistSyntaxError,
     SolverUnavailableError as SolverUnavailableError,
 )
-from .learning import Trainer as Trainer
-from .netlist import parse_netlist as parse_netlist, read_netlist as read_netlist, write_netlist as write_netlist
-from .networks import build_drn as build_drn
-from .solution import Solution as Solution
-from .solvers import solve as solve
+
+if TYPE_CHECKING:  # the lazy names below, spelled out for type checkers and IDEs
+    from .compiled import CompiledCircuit as CompiledCircuit
+    from .conditions import Clamp as Clamp, Nudge as Nudge
+    from .datasets import Dataset as Dataset, load_dataset as load_dataset
+    from .learning import ALGORITHMS as ALGORITHMS, Trainer as Trainer, TrainingConfig as TrainingConfig
+    from .netlist import parse_netlist as parse_netlist, read_netlist as read_netlist, write_netlist as write_netlist
+    from .networks import build_drn as build_drn
+    from .solution import Solution as Solution
+    from .solvers import solve as solve
+
+_EAGER: dict[str, tuple[str, ...]] = {
+    "circuitnet.circuit": ("Bounds", "Circuit", "InputSpec"),
+    "circuitnet.elements": ("ELEMENT_KINDS", "DiodeModel", "Element"),
+    "circuitnet.errors": (
+        "CircuitError", "CircuitValidationError", "ConvergenceError", "DataError",
+        "InfeasibleCircuitError", "Location", "NetlistSyntaxError", "SolverUnavailableError",
+    ),
+}
+
+#: module -> the public names it defines that are imported on first access
+_LAZY: dict[str, tuple[str, ...]] = {
+    "circuitnet.compiled": ("CompiledCircuit",),
+    "circuitnet.conditions": ("Clamp", "Nudge"),
+    "circuitnet.datasets": ("Dataset", "load_dataset"),
+    "circuitnet.learning": ("ALGORITHMS", "Trainer", "TrainingConfig"),
+    "circuitnet.netlist": ("parse_netlist", "read_netlist", "write_netlist"),
+    "circuitnet.networks": ("build_drn",),
+    "circuitnet.solution": ("Solution",),
+    "circuitnet.solvers": ("solve",),
+}
+
+#: public lazy name -> the module that defines it
+_MODULE_OF: dict[str, str] = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = sorted([name for names in _EAGER.values() for name in names] + list(_MODULE_OF))
 
 try:
     __version__ = version("circuitnet")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module behind a lazy public name on first access, and cache the value."""
+    module_name = _MODULE_OF.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(module_name)
+    try:
+        value = getattr(module, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} exports {name!r} from {module_name!r}, "
+                             f"which does not define it") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's attributes, lazy public names included (for tab completion)."""
+    return sorted(set(globals()) | set(__all__))

@@ -8,15 +8,14 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
-from .elements import DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE, DiodeModel, Element
+from .elements import DiodeModel, Element, Term
 from .errors import CircuitValidationError, Location
+from .topology import GROUND as GROUND
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx
 
     from .compiled import CompiledCircuit
-
-GROUND = "0"
 
 
 @dataclass
@@ -44,6 +43,16 @@ class Bounds:
 
     gmin: float = 1e-6
     gmax: float = 1e-1
+
+    def check(self, location: Location | None = None) -> None:
+        """Raise CircuitValidationError unless 0 < gmin < gmax.
+
+        gmin must be positive: a conductance of 0 is a removed resistor, whose 1/0 ohm
+        cannot be written. location: the card to name in the error, when known.
+        """
+        if not 0.0 < self.gmin < self.gmax:
+            raise CircuitValidationError(f"conductance bounds need 0 < gmin < gmax (siemens), got "
+                                         f"gmin={self.gmin:g}, gmax={self.gmax:g}", location)
 
 
 @dataclass
@@ -82,6 +91,10 @@ class Circuit:
         """Elements whose kind has the SPICE letter `letter`, in card order."""
         return (e for e in self.elements.values() if e.kind.letter == letter)
 
+    def with_term(self, term: Term) -> Iterator[Element]:
+        """Elements that lower to `term` (see `term_of`), in card order."""
+        return (e for e in self.elements.values() if self.term_of(e) is term)
+
     @property
     def nodes(self) -> list[str]:
         """Node names other than ground, in order of first appearance."""
@@ -93,19 +106,33 @@ class Circuit:
         return list(seen)
 
     def trainable_names(self, letter: str = "R") -> list[str]:
-        """Names of elements of kind `letter` that match a `*@ trainable` pattern."""
-        return [e.name for e in self.of_kind(letter)
-                if any(fnmatch.fnmatchcase(e.name, p) for p in self.trainable)]
+        """Names of elements of kind `letter` whose value is trainable (`Param.trainable`)
+        and that match a `*@ trainable` pattern, in card order."""
+        return [e.name for e in self.of_kind(letter) if e.kind.trainable
+                and any(fnmatch.fnmatchcase(e.name, p) for p in self.trainable)]
 
-    def is_ideal(self, diode: Element) -> bool:
-        """Whether a diode element uses an ideal model."""
-        return self.models[diode.model].ideal
+    def is_ideal(self, element: Element) -> bool:
+        """Whether an element's model is declared ideal (False without a known model)."""
+        model = self.models.get(element.model) if element.model is not None else None
+        return model is not None and model.ideal
+
+    def term_of(self, element: Element) -> Term:
+        """What an element contributes to the DC equations (`ElementKind.term_for` its model)."""
+        return element.kind.term_for(self.is_ideal(element))
+
+    def conducts(self, element: Element) -> bool:
+        """Whether an element gives its first two pins a DC path (`ElementKind.conduction`);
+        False for an element whose model is unknown."""
+        if element.kind.takes_model and element.model not in self.models:
+            return False
+        return element.kind.conduction.holds(self.is_ideal(element))
 
     def graph(self) -> "networkx.MultiGraph":
         """A networkx multigraph: nodes are circuit nodes (ground included), edges are elements.
 
-        Each edge carries `element` (its name) and `dc` (True when it conducts at DC:
-        resistors, voltage sources, VCVS outputs and Shockley diodes).
+        Each element is an edge between its first two pins (further pins, such as a VCVS's
+        control nodes, are added as nodes). Each edge carries `element` (its name) and `dc`
+        (`conducts`: resistors, voltage sources, VCVS outputs and Shockley diodes).
         """
         import networkx as nx
 
@@ -113,15 +140,9 @@ class Circuit:
         graph.add_node(GROUND)
         for element in self.elements.values():
             a, b = element.nodes[:2]
-            graph.add_edge(a, b, element=element.name, dc=self._conducts(element))
-            if element.kind is VCVS:
-                graph.add_nodes_from(element.nodes[2:])
+            graph.add_edge(a, b, element=element.name, dc=self.conducts(element))
+            graph.add_nodes_from(element.nodes[2:])
         return graph
-
-    def _conducts(self, element: Element) -> bool:
-        if element.kind in (RESISTOR, VOLTAGE_SOURCE, VCVS):
-            return True
-        return element.kind is DIODE and element.model in self.models and not self.is_ideal(element)
 
     def validate(self) -> None:
         """Raise CircuitValidationError for anything that makes the circuit unsolvable.

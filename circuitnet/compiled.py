@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
 
-from .circuit import GROUND, Circuit
-from .elements import DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+from .circuit import Circuit
+from .elements import Term
 from .physics import GMIN, thermal_voltage
+from .topology import GROUND, canonical_node, incidence_matrix
 
 
 def as_slice(index: np.ndarray) -> np.ndarray | slice:
@@ -105,7 +106,7 @@ class CompiledCircuit:
     pair_diodes: np.ndarray
     pgrp_ptr: np.ndarray
     pgrp_idx: np.ndarray
-    _variants: dict = field(default_factory=dict, repr=False)
+    _derived: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_all(self) -> int:
@@ -142,21 +143,17 @@ class CompiledCircuit:
 
     def node_index(self, name: str) -> int:
         """Index of a node by name ("0" or "gnd" is ground)."""
-        name = name.lower()
-        if name in (GROUND, "gnd"):
-            return self.ground
-        return self._index[name]
+        name = canonical_node(name)
+        return self.ground if name == GROUND else self._index[name]
 
     def with_clamped(self, nodes: tuple[str, ...]) -> "CompiledCircuit":
         """The same circuit with `nodes` fixed by clamps (cached)."""
         if not nodes:
             return self
-        if nodes not in self._variants:
-            self._variants[nodes] = compile_circuit(self.circuit, clamp=nodes)
-        variant = self._variants[nodes]
+        variant = self.derived(("clamped", nodes), lambda: compile_circuit(self.circuit, clamp=nodes))
         variant.conductance = self.conductance
         variant._shared = self._shared
-        variant._variants.setdefault("sources", self.sources)
+        variant._derived.setdefault("sources", self.sources)
         return variant
 
     def __post_init__(self) -> None:
@@ -229,19 +226,15 @@ class CompiledCircuit:
     @property
     def sources(self):
         """The circuit's SourceTable (`circuitnet.conditions`), cached."""
-        if "sources" not in self._variants:
-            from .conditions import SourceTable
+        from .conditions import SourceTable
 
-            self._variants["sources"] = SourceTable.of(self.circuit)
-        return self._variants["sources"]
+        return self.derived("sources", lambda: SourceTable.of(self.circuit))
 
     def layer_plan(self):
         """The layered structure (`solvers.layered.LayerPlan`), or None when not layered (cached)."""
-        if "layers" not in self._variants:
-            from .solvers.layered import plan_layers
+        from .solvers.layered import plan_layers
 
-            self._variants["layers"] = plan_layers(self)
-        return self._variants["layers"]
+        return self.derived("layers", lambda: plan_layers(self))
 
     def incidence(self) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
         """Sparse (n_all, n) matrices mapping branch currents to node inflows.
@@ -249,44 +242,40 @@ class CompiledCircuit:
         Returns (resistors, ideal diodes, Shockley junctions): column k has -1 at the
         element's first terminal and +1 at its second, so `inflow = currents @ M.T`.
         """
-        if "incidence" not in self._variants:
-            self._variants["incidence"] = tuple(
-                _incidence(a, b, self.n_all) for a, b in
-                ((self.res_a, self.res_b), (self.ideal_a, self.ideal_c), (self.shock_a, self.shock_c)))
-        return self._variants["incidence"]
+        return self.derived("incidence", lambda: tuple(
+            incidence_matrix(a, b, self.n_all) for a, b in
+            ((self.res_a, self.res_b), (self.ideal_a, self.ideal_c), (self.shock_a, self.shock_c))))
 
-
-def _incidence(first: np.ndarray, second: np.ndarray, n_all: int) -> sp.csr_matrix:
-    n = len(first)
-    rows = np.concatenate([first, second])
-    cols = np.concatenate([np.arange(n), np.arange(n)])
-    data = np.concatenate([-np.ones(n), np.ones(n)])
-    return sp.csr_matrix((data, (rows, cols)), shape=(n_all, n))
+    def derived(self, key, compute: Callable[[], object]):
+        """The value of `compute()` for `key`, computed on first use and kept: the one
+        store of data derived from this circuit's tables (plans, incidence matrices,
+        clamped variants). Data that depends on the conductances keys on `version`."""
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
 
 def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCircuit:
     """Build the solver arrays of a validated circuit; `clamp` names nodes to hold fixed."""
     names = circuit.nodes
-    resistors = [e for e in circuit.elements.values() if e.kind is RESISTOR]
-    diodes = [e for e in circuit.elements.values() if e.kind is DIODE]
-    ideal = [d for d in diodes if circuit.is_ideal(d)]
-    shockley = [d for d in diodes if not circuit.is_ideal(d)]
+    resistors = list(circuit.with_term(Term.EDGE))
+    ideal = list(circuit.with_term(Term.IDEAL_LIMIT))
+    shockley = list(circuit.with_term(Term.JUNCTION))
     internal = [f"{d.name}#junction" for d in shockley if circuit.models[d.model].param("rs") > 0]
     node_names = names + internal + [GROUND]
     index = {name: k for k, name in enumerate(node_names)}
-    index["gnd"] = index[GROUND]
 
     def idx(nodes) -> np.ndarray:
-        return np.array([index[n] for n in nodes], dtype=np.int64)
+        return np.array([index[canonical_node(n)] for n in nodes], dtype=np.int64)
 
     res_a = [index[r.nodes[0]] for r in resistors]
     res_b = [index[r.nodes[1]] for r in resistors]
     conductance = [1.0 / r.value for r in resistors]
     res_names = [r.name for r in resistors]
     shock = _shockley_tables(circuit, shockley, index, res_a, res_b, conductance, res_names)
-    sources = [e for e in circuit.elements.values() if e.kind is VOLTAGE_SOURCE]
-    vcvs = [e for e in circuit.elements.values() if e.kind is VCVS]
-    currents = [e for e in circuit.elements.values() if e.kind.letter == "I"]
+    sources = list(circuit.with_term(Term.TIE))
+    vcvs = list(circuit.with_term(Term.CONTROLLED))
+    currents = list(circuit.with_term(Term.INJECTION))
     n_all = len(node_names)
     res_a, res_b = np.array(res_a, dtype=np.int64), np.array(res_b, dtype=np.int64)
     ideal_a, ideal_c = idx(d.nodes[0] for d in ideal), idx(d.nodes[1] for d in ideal)

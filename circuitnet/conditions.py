@@ -5,12 +5,13 @@ solvers read inputs in exactly the same way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Union
 
 import numpy as np
 
 from .circuit import Circuit
+from .elements import Term
 from .errors import CircuitValidationError, DataError
 
 Inputs = Union[None, np.ndarray, Mapping[str, Union[float, np.ndarray]]]
@@ -56,11 +57,20 @@ class SourceTable:
     column: dict[str, int]
     inputs: np.ndarray | None
     nodes: frozenset[str]
+    _positions: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def positions(self, names: list[str]) -> np.ndarray:
+        """Columns of the named sources (an index array), kept per list object (the
+        compiled circuit's name lists live as long as it does)."""
+        known = self._positions.get(id(names))
+        if known is None or known[0] is not names:
+            known = self._positions[id(names)] = (names, np.array([self.column[n] for n in names], dtype=np.intp))
+        return known[1]
 
     @classmethod
     def of(cls, circuit: Circuit) -> "SourceTable":
         """The table of a circuit's sources."""
-        sources = [e for e in circuit.elements.values() if e.kind.letter in ("V", "I")]
+        sources = [e for e in circuit.elements.values() if circuit.term_of(e) in (Term.TIE, Term.INJECTION)]
         names = [e.name for e in sources]
         column = {name: k for k, name in enumerate(names)}
         spec = circuit.inputs

@@ -51,10 +51,9 @@ def build_drn(n_inputs: int, hidden: list[int], n_outputs: int, *, gain: float =
     sizes = [n_inputs, *hidden, n_outputs]
     if any(int(s) != s or s < 1 for s in sizes):
         raise CircuitValidationError(f"layer sizes must be positive integers, got {sizes}")
-    if not 0 < gmin < gmax:
-        raise CircuitValidationError(f"conductance bounds need 0 < gmin < gmax, got {gmin}, {gmax}")
-    circuit = Circuit(title=f"drn {'-'.join(map(str, sizes))}", trainable=["r*", "ib*"],
-                      bounds=Bounds(gmin, gmax))
+    bounds = Bounds(gmin, gmax)
+    bounds.check()
+    circuit = Circuit(title=f"drn {'-'.join(map(str, sizes))}", trainable=["r*", "ib*"], bounds=bounds)
     circuit.add_model(DiodeModel(IDEAL_MODEL, ideal=True))
     rng = np.random.default_rng(seed)
     previous = _add_inputs(circuit, n_inputs, gain)

@@ -17,6 +17,16 @@ def thermal_voltage(temperature: float = NOMINAL_TEMPERATURE) -> float:
     return BOLTZMANN * temperature / ELEMENTARY_CHARGE
 
 
-def shockley_current(vd: np.ndarray, saturation: np.ndarray, nvt: np.ndarray) -> np.ndarray:
-    """Junction current IS*(exp(vd/(N*VT)) - 1), amperes; vd in volts, any broadcastable shapes."""
-    return saturation * np.expm1(vd / nvt)
+#: k*T/q at ngspice's default 27 C, volts: the one value every module uses.
+THERMAL_VOLTAGE = thermal_voltage()
+
+
+def shockley_current(vd: np.ndarray, saturation: np.ndarray, nvt: np.ndarray,
+                     gmin: float = 0.0) -> np.ndarray:
+    """Junction current IS*(exp(vd/(N*VT)) - 1) + gmin*vd, amperes.
+
+    vd: junction voltage, volts; saturation: IS, amperes; nvt: N*VT, volts; any
+    broadcastable shapes. gmin: the conductance in parallel with the junction, siemens
+    (ngspice's is GMIN; 0 where the caller models it as a separate resistor).
+    """
+    return saturation * np.expm1(vd / nvt) + gmin * vd

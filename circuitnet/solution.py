@@ -7,6 +7,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .topology import GROUND, canonical_node
+
 
 class LazyCurrents(Mapping):
     """A read-only mapping of element currents computed on first use.
@@ -68,9 +70,9 @@ class Solution:
         return self.voltages.shape[0]
 
     def voltage(self, node: str) -> np.ndarray:
-        """Voltage of one node (volts), shape (batch,); ground gives zeros."""
-        node = node.lower()
-        if node in ("0", "gnd"):
+        """Voltage of one node (volts), shape (batch,); ground ("0" or "gnd") gives zeros."""
+        node = canonical_node(node)
+        if node == GROUND:
             return np.zeros(self.batch, dtype=self.voltages.dtype)
         try:
             return self.voltages[:, self.nodes.index(node)]

@@ -27,6 +27,13 @@ def random_layered(hidden, seed, features=5, classes=3, shuffle=False):
     return cc, rng
 
 
+def case(hidden, seed, shuffle, kind, batch=4):
+    """A random layered network, inputs (batch, 5) and the extra conditions of `kind`."""
+    cc, rng = random_layered(hidden, seed, shuffle=shuffle)
+    x = rng.random((batch, 5))
+    return cc, x, conditions(kind, cc, rng, batch)
+
+
 def conditions(kind, cc, rng, batch):
     outputs = cc.circuit.outputs
     if kind == "nudge":
@@ -43,9 +50,7 @@ CASES = [(hidden, seed, shuffle) for hidden in ([6], [7, 5], [5, 4, 3]) for seed
 @pytest.mark.parametrize("hidden,seed,shuffle", CASES)
 @pytest.mark.parametrize("kind", ["free", "nudge", "clamp"])
 def test_dense_equals_kernel_in_fixed_sweep_mode(hidden, seed, shuffle, kind):
-    cc, rng = random_layered(hidden, seed, shuffle=shuffle)
-    x = rng.random((4, 5))
-    extra = conditions(kind, cc, rng, 4)
+    cc, x, extra = case(hidden, seed, shuffle, kind)
     warm = solve(cc, x, sweeps=2, layered=False).voltages
     for sweeps in (1, 3, 7):
         dense = solve(cc, x, sweeps=sweeps, layered=True, warm_start=warm, **extra)
@@ -58,9 +63,7 @@ def test_dense_equals_kernel_in_fixed_sweep_mode(hidden, seed, shuffle, kind):
 @pytest.mark.parametrize("hidden,seed,shuffle", CASES)
 @pytest.mark.parametrize("kind", ["free", "nudge", "clamp"])
 def test_dense_equals_kernel_in_tolerance_mode(hidden, seed, shuffle, kind):
-    cc, rng = random_layered(hidden, seed, shuffle=shuffle)
-    x = rng.random((4, 5))
-    extra = conditions(kind, cc, rng, 4)
+    cc, x, extra = case(hidden, seed, shuffle, kind)
     dense = solve(cc, x, layered=True, **extra)
     kernel = solve(cc, x, layered=False, **extra)
     np.testing.assert_allclose(dense.voltages, kernel.voltages, rtol=0, atol=1e-12)

@@ -278,7 +278,6 @@ DIRECTIVE_ERRORS = [
     ("*@ input v1 gain=x\n", "cannot read gain 'x'"),
     ("*@ input v1 scale=2\n", "unknown option 'scale' \\(options: gain\\)"),
     ("*@ output\n", "needs at least one name"),
-    ("*@ bounds gmin=1 gmax=0.5\n", "0 <= gmin < gmax"),
     ("*@ bounds 3\n", "gmin=VALUE gmax=VALUE"),
     ("*@ ideal\n", "needs at least one name"),
     ("*@ ideal a b\n", "names one model"),
@@ -289,6 +288,11 @@ DIRECTIVE_ERRORS = [
 @pytest.mark.parametrize("body, match", PARAMETER_ERRORS + ELEMENT_ERRORS + DIRECTIVE_ERRORS)
 def test_errors_name_the_line_of_the_card(body, match):
     fails(body, 2, match)
+
+
+@pytest.mark.parametrize("card", ["*@ bounds gmin=1 gmax=0.5", "*@ bounds gmin=0 gmax=1"])
+def test_bounds_need_a_positive_gmin_below_gmax(card):
+    fails(card + "\n", 2, "0 < gmin < gmax", CircuitValidationError)
 
 
 def test_repeated_input_and_ideal_directives():

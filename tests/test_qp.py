@@ -9,7 +9,7 @@ from circuitnet import (ELEMENT_KINDS, Circuit, CircuitValidationError, Converge
                         Element, InfeasibleCircuitError)
 from circuitnet.conditions import Clamp, Nudge
 from circuitnet.solvers import solve
-from circuitnet.solvers.kirchhoff import GMIN, THERMAL_VOLTAGE
+from circuitnet.physics import GMIN, THERMAL_VOLTAGE
 
 
 def build(*cards: str, models: tuple[DiodeModel, ...] = ()) -> Circuit:

@@ -62,7 +62,7 @@ def circuits(draw):
     if draw(st.booleans()):
         circuit.trainable = draw(st.lists(st.from_regex(r"[a-z*?]{1,4}", fullmatch=True), max_size=3))
     if draw(st.booleans()):
-        gmin = draw(st.floats(min_value=0.0, max_value=1.0))
+        gmin = draw(st.floats(min_value=0.0, max_value=1.0, exclude_min=True))
         circuit.bounds = Bounds(gmin, gmin + draw(st.floats(min_value=1e-9, max_value=10.0)))
     return circuit
 

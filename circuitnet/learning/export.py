@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..circuit import Circuit
+from ..elements import Term
 from ..errors import DataError
 from .checkpoint import load_checkpoint
 
@@ -42,7 +43,7 @@ def snap_circuit(circuit: Circuit, snap: str) -> tuple[Circuit, dict[str, float]
 
     Returns the copy and the exact resistances before snapping (ohms, by element name).
     """
-    resistors = list(circuit.of_kind("R"))
+    resistors = list(circuit.with_term(Term.EDGE))
     exact = np.array([r.value for r in resistors])
     snapped = _snap_values(exact, snap.strip(), circuit.bounds.gmin)
     result = copy.copy(circuit)

@@ -12,14 +12,13 @@ parameters it had before it was written.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import Callable
 
-from ..circuit import GROUND, Bounds, InputSpec
-from ..errors import NetlistSyntaxError
+from ..circuit import Bounds, Circuit, InputSpec
+from ..errors import Location, NetlistSyntaxError
+from ..topology import canonical_node
 from .lexer import Card, tokens
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .parser import _Parser
 
 #: directive -> (option keys it takes, flags it takes)
 DIRECTIVES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -30,12 +29,101 @@ DIRECTIVES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "ideal": (frozenset({"vf"}), frozenset({"approx"})),
 }
 
+#: reads a directive's option value: (text, card, option name) -> number.
+ValueReader = Callable[[str, Card, str], float]
+
+
+@dataclass(frozen=True)
+class IdealDeclaration:
+    """One `*@ ideal` card: forward voltage vf (volts); `approx` drops the model's parameters."""
+
+    vf: float
+    approximate: bool
+    location: Location
+
+
+@dataclass
+class Directives:
+    """What the `*@` cards of one netlist say, gathered card by card (`read`), then
+    applied to the finished circuit (`apply`).
+
+    trainable: the patterns of the `*@ trainable` cards, None when there is none (the
+    circuit's default then stays). ideal: model name -> its declaration.
+    """
+
+    inputs: InputSpec | None = None
+    outputs: list[str] = field(default_factory=list)
+    trainable: list[str] | None = None
+    bounds: Bounds = field(default_factory=Bounds)
+    ideal: dict[str, IdealDeclaration] = field(default_factory=dict)
+
+    def read(self, card: Card, value: ValueReader) -> None:
+        """Add one `*@` directive card; `value` reads its option values.
+
+        Raises NetlistSyntaxError for a malformed card, CircuitValidationError for bounds
+        that break `Bounds.check`.
+        """
+        words = tokens(card.text)
+        if not words or words[0] not in DIRECTIVES:
+            got = repr(words[0]) if words else "nothing"
+            raise _fail(f"unknown *@ directive {got}: expected one of "
+                        f"{', '.join(DIRECTIVES)}", card)
+        verb = words[0]
+        names, options, flags = _split(card, words, value)
+        if verb in ("input", "output", "ideal") and not names:
+            raise _fail(f"*@ {verb} needs at least one name", card)
+        if verb == "input":
+            if self.inputs is not None:
+                raise _fail(f"second *@ input directive (the first is at line "
+                            f"{self.inputs.location.line})", card)
+            mirror = "mirror" in flags
+            if mirror and len(names) % 2:
+                raise _fail(f"*@ input ... mirror needs an even number of sources (n sources, then "
+                            f"their n inverted copies), got {len(names)}", card)
+            self.inputs = InputSpec(names, options.get("gain", 1.0), mirror, card.location)
+        elif verb == "output":
+            self.outputs.extend(canonical_node(n) for n in names)
+        elif verb == "trainable":
+            self.trainable = (self.trainable or []) + names
+        elif verb == "bounds":
+            if names:
+                raise _fail(f"*@ bounds takes gmin=VALUE gmax=VALUE, got {names[0]!r}", card)
+            bounds = Bounds(options.get("gmin", self.bounds.gmin), options.get("gmax", self.bounds.gmax))
+            bounds.check(card.location)
+            self.bounds = bounds
+        else:
+            if len(names) != 1:
+                raise _fail(f"*@ ideal names one model: *@ ideal DMOD [vf=VALUE], got {names}", card)
+            if names[0] in self.ideal:
+                raise _fail(f"model {names[0]!r} is declared ideal twice", card)
+            self.ideal[names[0]] = IdealDeclaration(options.get("vf", 0.0), "approx" in flags,
+                                                    card.location)
+
+    def apply(self, circuit: Circuit) -> None:
+        """Set the circuit's metadata and mark its ideal models.
+
+        Raises NetlistSyntaxError when `*@ ideal` names a model the circuit lacks.
+        """
+        circuit.inputs = self.inputs
+        circuit.outputs = list(self.outputs)
+        if self.trainable is not None:
+            circuit.trainable = list(self.trainable)
+        circuit.bounds = self.bounds
+        for name, declaration in self.ideal.items():
+            model = circuit.models.get(name)
+            if model is None:
+                raise NetlistSyntaxError(f"*@ ideal names model {name!r}, but no .model card "
+                                         f"defines it", declaration.location)
+            model.ideal, model.vf = True, declaration.vf
+            if declaration.approximate:
+                model.params = {}
+
 
 def _fail(message: str, card: Card) -> NetlistSyntaxError:
     return NetlistSyntaxError(message, card.location)
 
 
-def _split(parser: "_Parser", card: Card, words: list[str]
+def _split(card: Card, words: list[str], value: ValueReader
            ) -> tuple[list[str], dict[str, float], set[str]]:
     """Names, `key=value` options and flags of a directive, checked against DIRECTIVES."""
     keys, flags = DIRECTIVES[words[0]]
@@ -48,54 +136,9 @@ def _split(parser: "_Parser", card: Card, words: list[str]
             if key not in keys:
                 expected = ", ".join(sorted(keys)) or "none"
                 raise _fail(f"*@ {words[0]}: unknown option {key!r} (options: {expected})", card)
-            options[key] = parser.value(raw, parser.scope, card, key)
+            options[key] = value(raw, card, key)
         elif word in flags:
             given.add(word)
         else:
             names.append(word)
     return names, options, given
-
-
-def apply_directive(parser: "_Parser", card: Card) -> None:
-    """Apply one `*@` directive card to the parser's circuit."""
-    words = tokens(card.text)
-    if not words or words[0] not in DIRECTIVES:
-        got = repr(words[0]) if words else "nothing"
-        raise _fail(f"unknown *@ directive {got}: expected one of "
-                    f"{', '.join(DIRECTIVES)}", card)
-    names, options, flags = _split(parser, card, words)
-    circuit = parser.circuit
-    verb = words[0]
-    if verb in ("input", "output", "ideal") and not names:
-        raise _fail(f"*@ {verb} needs at least one name", card)
-    if verb == "input":
-        if circuit.inputs is not None:
-            raise _fail(f"second *@ input directive (the first is at line "
-                        f"{circuit.inputs.location.line})", card)
-        mirror = "mirror" in flags
-        if mirror and len(names) % 2:
-            raise _fail(f"*@ input ... mirror needs an even number of sources (n sources, then "
-                        f"their n inverted copies), got {len(names)}", card)
-        circuit.inputs = InputSpec(names, options.get("gain", 1.0), mirror, card.location)
-    elif verb == "output":
-        circuit.outputs.extend(GROUND if n == "gnd" else n for n in names)
-    elif verb == "trainable":
-        if not parser.trainable_seen:
-            circuit.trainable = []
-            parser.trainable_seen = True
-        circuit.trainable.extend(names)
-    elif verb == "bounds":
-        if names:
-            raise _fail(f"*@ bounds takes gmin=VALUE gmax=VALUE, got {names[0]!r}", card)
-        gmin = options.get("gmin", circuit.bounds.gmin)
-        gmax = options.get("gmax", circuit.bounds.gmax)
-        if not 0.0 <= gmin < gmax:
-            raise _fail(f"*@ bounds needs 0 <= gmin < gmax (siemens), got gmin={gmin:g} "
-                        f"gmax={gmax:g}", card)
-        circuit.bounds = Bounds(gmin, gmax)
-    else:
-        if len(names) != 1:
-            raise _fail(f"*@ ideal names one model: *@ ideal DMOD [vf=VALUE], got {names}", card)
-        if names[0] in parser.ideal:
-            raise _fail(f"model {names[0]!r} is declared ideal twice", card)
-        parser.ideal[names[0]] = (options.get("vf", 0.0), "approx" in flags, card.location)

@@ -22,10 +22,11 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..circuit import GROUND, Circuit
-from ..elements import ELEMENT_KINDS, RESISTOR, DiodeModel, Element, ElementKind
-from ..errors import Location, NetlistSyntaxError
-from .directives import apply_directive
+from ..circuit import Circuit
+from ..elements import DIODE, ELEMENT_KINDS, DiodeModel, Element, ElementKind
+from ..errors import NetlistSyntaxError
+from ..topology import GROUND, canonical_node, is_ground
+from .directives import Directives
 from .expressions import evaluate
 from .lexer import Card, lex, tokens
 from .units import parse_value
@@ -50,7 +51,6 @@ _UNSUPPORTED = {
     "t": "transmission lines (T cards)", "o": "lossy transmission lines (O cards)",
     "u": "RC lines (U cards)", "a": "XSPICE code models (A cards)",
 }
-_GROUND_ALIASES = {"gnd": GROUND}
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -64,7 +64,10 @@ def usage(kind: ElementKind) -> str:
     if kind.takes_model:
         what, tail = "a model name", "model"
     else:
-        what, tail = f"a {kind.value}", ("[DC] " if kind.dc_keyword else "") + kind.value
+        name = kind.value.name
+        optional = kind.value.default is not None
+        what = f"{'an optional' if optional else 'a'} {name}"
+        tail = ("[DC] " if kind.dc_keyword else "") + (f"[{name}]" if optional else name)
     return (f"{kind.letter} card needs {len(kind.pins)} nodes and {what}: "
             f"{kind.letter}name {' '.join(kind.pins)} {tail}")
 
@@ -102,18 +105,17 @@ class _Parser:
     def __init__(self, title: str, filename: str):
         self.circuit = Circuit(title=title, source_file=filename)
         self.models: list[Card] = []
-        self.directives: list[Card] = []
-        self.ideal: dict[str, tuple[float, bool, Location]] = {}
+        self.directive_cards: list[Card] = []
+        self.directives = Directives()
         self.scope: dict[str, float] = {}
-        self.trainable_seen = False
 
     def parse(self, cards: list[Card]) -> Circuit:
         top = self._structure(cards)
         self.scope = self._evaluate_params(top.params, {})
         for card in self.models:
             self._model(card)
-        for card in self.directives:
-            apply_directive(self, card)
+        for card in self.directive_cards:
+            self.directives.read(card, lambda raw, at, what: self.value(raw, self.scope, at, what))
         self._instantiate(top, self.scope, "", None, ())
         self._finish()
         return self.circuit
@@ -131,7 +133,7 @@ class _Parser:
                 if body is not top:
                     raise _fail(f"*@ directives belong at the top level, not inside "
                                 f".subckt {body.name}", card)
-                self.directives.append(card)
+                self.directive_cards.append(card)
                 continue
             first = text[0]
             if first != ".":
@@ -254,7 +256,7 @@ class _Parser:
             raise _fail(".model card needs a name and a type: .model NAME D (IS=... N=... RS=...)",
                         card)
         name, kind = words[1], words[2]
-        if kind != "d":
+        if kind != DIODE.model_type:
             raise _fail(f"only diode models are supported (.model NAME D ...), "
                         f"got type {kind!r}", card)
         params = {}
@@ -277,11 +279,12 @@ class _Parser:
                 continue
             kind = ELEMENT_KINDS[letter.upper()]
             npins = len(kind.pins)
-            if len(words) < npins + 2:
+            required = kind.value is None or kind.value.default is None
+            if len(words) < npins + 1 + required:
                 raise _fail(usage(kind), card)
             if pins is None:
                 name = words[0]
-                nodes = tuple([_GROUND_ALIASES.get(n, n) for n in words[1:npins + 1]])
+                nodes = tuple([canonical_node(n) for n in words[1:npins + 1]])
             else:
                 name = f"{letter}.{path}.{words[0]}"
                 nodes = tuple([self._inner_node(n, path, pins) for n in words[1:npins + 1]])
@@ -297,23 +300,25 @@ class _Parser:
                     rest = rest[1:]
                 elif rest[0][:3] == "dc=":
                     rest = [rest[0][3:], *rest[1:]]
-            if len(rest) != 1:
+            if len(rest) != 1 and (rest or required):
                 spec = next((w for w in rest if w in _SOURCE_SPECS), None)
                 if spec is not None:
                     raise _fail(f"{spec.upper()} source specifications are not supported: "
                                 f"circuitnet computes DC only; {usage(kind)}", card)
                 raise _fail(usage(kind), card)
-            value = self.value(rest[0], scope, card, kind.value)
-            if kind is RESISTOR and not value > 0.0:
-                raise _fail(f"resistance must be positive, got {value:g}", card)
-            add(Element(name, kind, nodes, value, None, card.location))
+            value = self.value(rest[0], scope, card, kind.value.name) if rest else kind.value.default
+            element = Element(name, kind, nodes, value, None, card.location)
+            failed = kind.value_failure(element)
+            if failed:
+                raise _fail(failed, card)
+            add(element)
 
     @staticmethod
     def _inner_node(node: str, path: str, pins: dict[str, str]) -> str:
         outer = pins.get(node)
         if outer is not None:
             return outer
-        if node == GROUND or node in _GROUND_ALIASES:
+        if is_ground(node):
             return GROUND
         return f"{path}.{node}"
 
@@ -334,7 +339,7 @@ class _Parser:
                         f"({' '.join(definition.pins)}), the X card gives {len(nodes)} nodes",
                         card)
         if pins is None:
-            outer = [_GROUND_ALIASES.get(n, n) for n in nodes]
+            outer = [canonical_node(n) for n in nodes]
         else:
             outer = [self._inner_node(n, path, pins) for n in nodes]
         inner_scope = dict(scope)  # ngspice scopes parameters by instantiation
@@ -357,19 +362,13 @@ class _Parser:
 
     # -- checks after the whole file -----------------------------------------------
     def _finish(self) -> None:
+        self.directives.apply(self.circuit)
         models = self.circuit.models
-        for name, (vf, approximate, location) in self.ideal.items():
-            if name not in models:
-                raise NetlistSyntaxError(f"*@ ideal names model {name!r}, but no .model card "
-                                         f"defines it", location)
-            model = models[name]
-            model.ideal, model.vf = True, vf
-            if approximate:
-                model.params = {}
         for element in self.circuit.elements.values():
             if element.kind.takes_model and element.model not in models:
-                raise NetlistSyntaxError(f"diode {element.name} uses model {element.model!r}, "
-                                         f"which no .model card defines", element.location)
+                raise NetlistSyntaxError(f"{element.kind.name} {element.name} uses model "
+                                         f"{element.model!r}, which no .model card defines",
+                                         element.location)
 
 
 def parse_netlist(text: str, filename: str = "<string>") -> Circuit:

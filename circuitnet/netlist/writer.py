@@ -20,13 +20,10 @@ import math
 import re
 
 from ..circuit import Bounds, Circuit
-from ..elements import DiodeModel, Element
+from ..elements import DIODE_DEFAULTS, DiodeModel, Element
 from ..errors import CircuitValidationError
-from ..physics import thermal_voltage
+from ..physics import THERMAL_VOLTAGE
 from .units import format_value
-
-#: ngspice's thermal voltage kT/q at its default temperature, 27 C (volts).
-THERMAL_VOLTAGE = thermal_voltage()
 #: the current at which the stand-in for an ideal diode drops exactly vf (amperes).
 REFERENCE_CURRENT = 1e-3
 _IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-4, 1e-20
@@ -58,8 +55,8 @@ def ideal_spice_params(vf: float) -> dict[str, float]:
 
 def spice_forward_drop(params: dict[str, float], current: float) -> float:
     """Forward voltage (volts) of a Shockley diode with `params` ("is", "n") at `current` amperes."""
-    n_vt = params.get("n", 1.0) * THERMAL_VOLTAGE
-    return n_vt * math.log1p(current / params.get("is", 1e-14))
+    n_vt = params.get("n", DIODE_DEFAULTS["n"]) * THERMAL_VOLTAGE
+    return n_vt * math.log1p(current / params.get("is", DIODE_DEFAULTS["is"]))
 
 
 def _checked(name: str, what: str) -> str:

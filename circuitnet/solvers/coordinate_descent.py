@@ -17,6 +17,7 @@ from ..compiled import CompiledCircuit, as_slice
 from ..conditions import Conditions
 from ..errors import ConvergenceError, InfeasibleCircuitError
 from ..solution import LazyCurrents, Solution
+from ..topology import incidence_matrix
 from .active_set import can_polish
 from .blocks import choose_blocks
 from .kkt import balance
@@ -114,26 +115,13 @@ def _tie_values(cc: CompiledCircuit, conditions: Conditions) -> list[np.ndarray]
 
 def _columns(conditions: Conditions, names: list[str]) -> np.ndarray:
     """Values of the named sources, shape (batch, len(names))."""
-    table = conditions.table
-    cache = table.__dict__.setdefault("_positions", {})
-    key = id(names)
-    if key not in cache or cache[key][0] is not names:
-        cache[key] = (names, np.array([table.column[n] for n in names], dtype=np.intp))
-    return conditions.values[:, cache[key][1]]
+    return conditions.values[:, conditions.table.positions(names)]
 
 
 def _source_incidence(cc: CompiledCircuit):
     """Sparse (n_all, n_I): current source k takes its value from node isrc_pos[k] (-1) and
     gives it to isrc_neg[k] (+1); `incidence @ currents.T` is the injection per node (cached)."""
-    if "isrc_incidence" not in cc._variants:
-        import scipy.sparse as sp
-
-        n = len(cc.isrc_names)
-        rows = np.concatenate([cc.isrc_pos, cc.isrc_neg])
-        cols = np.concatenate([np.arange(n), np.arange(n)])
-        data = np.concatenate([-np.ones(n), np.ones(n)])
-        cc._variants["isrc_incidence"] = sp.csr_matrix((data, (rows, cols)), shape=(cc.n_all, n))
-    return cc._variants["isrc_incidence"]
+    return cc.derived("isrc_incidence", lambda: incidence_matrix(cc.isrc_pos, cc.isrc_neg, cc.n_all))
 
 
 def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
@@ -141,7 +129,7 @@ def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
     tree = cc.tree
     batch = tie_values[0].shape[0]
     off = np.zeros((batch, cc.n_all))
-    for level, parts, child, parent in _level_plan(tree):
+    for level, parts, child, parent in cc.derived("level_plan", lambda: _level_plan(tree)):
         sign = tree.sign[level]
         if len(parts) == 1 and parts[0][1] == slice(None):  # one kind fills the level
             kind, _, index = parts[0]
@@ -155,23 +143,21 @@ def _offsets(cc: CompiledCircuit, tie_values: list[np.ndarray]) -> np.ndarray:
 
 
 def _level_plan(tree) -> list[tuple]:
-    """Per level of the tie tree (cached on it): (edges, [(kind, positions within the level,
-    indices into that kind's values)], child nodes, parent nodes or None where all parents
-    are roots at offset 0 (a slice where they count up by one))."""
-    if "_level_plan" not in tree.__dict__:
-        plan = []
-        for level in tree.levels:
-            kinds = tree.kind[level]
-            parts = []
-            for kind in np.unique(kinds):
-                where = np.flatnonzero(kinds == kind)
-                whole = len(where) == len(kinds)
-                parts.append((int(kind), slice(None) if whole else where, as_slice(tree.index[level][where])))
-            parent = tree.parent[level]
-            roots = level.start == 0  # the first level hangs from roots (ground or group roots)
-            plan.append((level, parts, as_slice(tree.child[level]), None if roots else as_slice(parent)))
-        tree.__dict__["_level_plan"] = plan
-    return tree.__dict__["_level_plan"]
+    """Per level of the tie tree: (edges, [(kind, positions within the level, indices into
+    that kind's values)], child nodes, parent nodes or None where all parents are roots at
+    offset 0 (a slice where they count up by one))."""
+    plan = []
+    for level in tree.levels:
+        kinds = tree.kind[level]
+        parts = []
+        for kind in np.unique(kinds):
+            where = np.flatnonzero(kinds == kind)
+            whole = len(where) == len(kinds)
+            parts.append((int(kind), slice(None) if whole else where, as_slice(tree.index[level][where])))
+        parent = tree.parent[level]
+        roots = level.start == 0  # the first level hangs from roots (ground or group roots)
+        plan.append((level, parts, as_slice(tree.child[level]), None if roots else as_slice(parent)))
+    return plan
 
 
 def _start(cc: CompiledCircuit, off: np.ndarray, warm_start: np.ndarray | None) -> np.ndarray:

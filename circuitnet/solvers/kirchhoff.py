@@ -7,26 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..circuit import GROUND, Circuit
+from ..circuit import Circuit
 from ..conditions import Conditions
-from ..elements import DiodeModel
+from ..elements import DiodeModel, Term
+from ..physics import THERMAL_VOLTAGE
 from ..solution import Solution
-
-from ..physics import GMIN as GMIN, thermal_voltage
-
-#: the thermal voltage k*T/q at 27 C from ngspice's constants (physics.py), volts.
-THERMAL_VOLTAGE = thermal_voltage()
+from ..topology import GROUND
 
 
 def emission_voltage(model: DiodeModel) -> float:
     """N * VT of a Shockley model, volts."""
     return model.param("n") * THERMAL_VOLTAGE
-
-
-def shockley_current(model: DiodeModel, vj: np.ndarray) -> np.ndarray:
-    """Junction current IS*(exp(vj/(N*VT)) - 1) + GMIN*vj in amperes, vj in volts (any shape)."""
-    vj = np.asarray(vj, dtype=float)
-    return model.param("is") * np.expm1(vj / emission_voltage(model)) + GMIN * vj
 
 
 def kcl_imbalance(circuit: Circuit, solution: Solution, conditions: Conditions) -> np.ndarray:
@@ -64,17 +55,16 @@ def kkt_residual(circuit: Circuit, solution: Solution, conditions: Conditions) -
     """
     residual = float(np.max(np.abs(kcl_imbalance(circuit, solution, conditions)), initial=0.0))
     violation = 0.0
-    for diode in circuit.of_kind("D"):
+    for diode in circuit.with_term(Term.IDEAL_LIMIT):
         model = circuit.models[diode.model]
-        if not model.ideal:
-            continue
         drop = solution.voltage(diode.nodes[0]) - solution.voltage(diode.nodes[1])
         violation = max(violation, float(np.max(drop - model.vf, initial=0.0)))
         residual = max(residual, float(np.max(-solution.currents[diode.name], initial=0.0)))
     return residual, violation
 
 
-def resistor_currents(circuit: Circuit, solution: Solution) -> dict[str, np.ndarray]:
-    """Current g*(v_n1 - v_n2) of every resistor, amperes, shape (batch,) each."""
+def edge_currents(circuit: Circuit, solution: Solution) -> dict[str, np.ndarray]:
+    """Current (v_a - v_b) / value of every edge-conductance element (resistors), amperes,
+    shape (batch,) each."""
     return {r.name: (solution.voltage(r.nodes[0]) - solution.voltage(r.nodes[1])) / r.value
-            for r in circuit.of_kind("R")}
+            for r in circuit.with_term(Term.EDGE)}

@@ -16,6 +16,7 @@ from scipy.sparse.linalg import spsolve
 
 from ..compiled import CompiledCircuit
 from ..physics import shockley_current
+from ..topology import incidence_matrix
 
 
 @dataclass
@@ -44,7 +45,7 @@ def balance(cc: CompiledCircuit, v: np.ndarray, inj: np.ndarray, leak: np.ndarra
     """
     m_res, m_ideal, m_junction = cc.incidence()
     resistor = cc.conductance * (v[:, cc.res_a] - v[:, cc.res_b])
-    junction = shockley_current(v[:, cc.shock_a] - v[:, cc.shock_c], cc.shock_is, cc.shock_nvt)
+    junction = shockley_current(v[:, cc.shock_a] - v[:, cc.shock_c], cc.shock_is, cc.shock_nvt, gmin=0.0)
     inflow = resistor @ m_res.T + junction @ m_junction.T + inj - leak * v
     slack = cc.ideal_vf - (v[:, cc.ideal_a] - v[:, cc.ideal_c])
     ideal, residual = _diode_currents(cc, inflow, slack <= tight_tol)
@@ -161,14 +162,14 @@ def diode_forest(cc: CompiledCircuit, diodes: np.ndarray) -> np.ndarray:
 
 
 def _incidence_of(cc: CompiledCircuit, diodes: np.ndarray) -> sp.csc_matrix:
-    """(n_groups, len(diodes)): +1 where a group holds the diode's anode, -1 its cathode."""
+    """(n_groups, len(diodes)): +1 where a group holds the diode's anode, -1 its cathode
+    (nothing for fixed terminals, or where both terminals are in one group)."""
     ga, gc = cc.group_of[cc.ideal_a[diodes]], cc.group_of[cc.ideal_c[diodes]]
-    ga, gc = np.where(ga == gc, -1, ga), np.where(ga == gc, -1, gc)
-    cols = np.arange(len(diodes))
-    rows = np.concatenate([ga[ga >= 0], gc[gc >= 0]])
-    data = np.concatenate([np.ones((ga >= 0).sum()), -np.ones((gc >= 0).sum())])
-    return sp.csc_matrix((data, (rows, np.concatenate([cols[ga >= 0], cols[gc >= 0]]))),
-                         shape=(cc.n_groups, len(diodes)))
+    outside = cc.n_groups  # a row for fixed terminals and in-group diodes, dropped
+    inert = (ga == gc)
+    ga = np.where(inert | (ga < 0), outside, ga)
+    gc = np.where(inert | (gc < 0), outside, gc)
+    return (-incidence_matrix(ga, gc, outside + 1))[:outside].tocsc()
 
 
 def forest_currents(cc: CompiledCircuit, demand: np.ndarray, forest: np.ndarray) -> np.ndarray:

@@ -181,7 +181,7 @@ class DerivedCache:
     @staticmethod
     def of(cc: CompiledCircuit) -> "DerivedCache":
         """The cache of a compiled circuit (created on first use)."""
-        return cc._variants.setdefault("derived", DerivedCache())
+        return cc.derived("derived", DerivedCache)
 
     def get(self, cc: CompiledCircuit, key, compute):
         """store[key], computed by compute() unless already there for cc's current version."""

@@ -26,13 +26,16 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..circuit import GROUND, Circuit
+from ..circuit import Circuit
 from ..conditions import Conditions
+from ..elements import Term
 from ..errors import (CircuitValidationError, ConvergenceError, InfeasibleCircuitError,
                       SolverUnavailableError)
+from ..physics import GMIN, shockley_current
 from ..solution import Solution
+from ..topology import GROUND, incidence_matrix
 from . import DEFAULT_TOL
-from .kirchhoff import GMIN, emission_voltage, kkt_residual, resistor_currents, shockley_current
+from .kirchhoff import edge_currents, emission_voltage, kkt_residual
 
 #: Clarabel settings: as tight as it reliably reaches, so ideal-diode circuits match to ~1e-10 V.
 CLARABEL_SETTINGS = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12,
@@ -57,7 +60,7 @@ def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = D
     start = time.perf_counter()
     program = EnergyProgram(circuit, conditions, cp)
     scale = max(1.0, max((float(np.max(np.abs(v), initial=0.0)) for name, v in conditions.sources.items()
-                          if circuit.elements[name].kind.letter == "V"), default=0.0))
+                          if circuit.term_of(circuit.elements[name]) is Term.TIE), default=0.0))
     results = [program.solve_example(b, max(tol, 1e-10) * scale) for b in range(conditions.batch)]
     v = np.array([r[0] for r in results]).reshape(conditions.batch, -1)
     eq_duals = np.array([r[1] for r in results]).reshape(conditions.batch, -1)
@@ -90,10 +93,10 @@ class EnergyProgram:
         self.circuit, self.conditions, self.cp = circuit, conditions, cp
         self.nodes = circuit.nodes
         self._index = {node: k for k, node in enumerate(self.nodes)}
-        self.shockley = [d for d in circuit.of_kind("D") if not circuit.is_ideal(d)]
-        self.ideal = [d for d in circuit.of_kind("D") if circuit.is_ideal(d)]
-        self.vcvs = list(circuit.of_kind("E"))
-        self.vsources = list(circuit.of_kind("V"))
+        self.shockley = list(circuit.with_term(Term.JUNCTION))
+        self.ideal = list(circuit.with_term(Term.IDEAL_LIMIT))
+        self.vcvs = list(circuit.with_term(Term.CONTROLLED))
+        self.vsources = list(circuit.with_term(Term.TIE))
         self.clamped = list(conditions.clamp.nodes) if conditions.clamp else []
         for diode in self.shockley:  # the junction sits behind RS on an internal node
             if circuit.models[diode.model].param("rs") > 0:
@@ -108,18 +111,16 @@ class EnergyProgram:
         return internal if pin == 0 and internal in self._index else diode.nodes[pin]
 
     def _incidence(self, pairs: list[tuple[str, str]]) -> sp.csr_matrix:
-        """Rows +1 at the first node and -1 at the second, ground columns dropped."""
-        rows, cols, vals = [], [], []
-        for k, (a, b) in enumerate(pairs):
-            for node, sign in ((a, 1.0), (b, -1.0)):
-                if node != GROUND:
-                    rows.append(k), cols.append(self._index[node]), vals.append(sign)
-        return sp.csr_matrix((vals, (rows, cols)), shape=(len(pairs), self.size))
+        """(len(pairs), size): row k +1 at node pairs[k][0] and -1 at pairs[k][1], ground dropped."""
+        rows = {**self._index, GROUND: self.size}  # ground: an extra row, cut off below
+        first = [rows[a] for a, _ in pairs]
+        second = [rows[b] for _, b in pairs]
+        return incidence_matrix(second, first, self.size + 1)[:self.size].T.tocsr()
 
     def _build(self) -> None:
         cp, circuit = self.cp, self.circuit
         models = [circuit.models[d.model] for d in self.shockley]
-        branches = [(r.nodes[0], r.nodes[1], 1.0 / r.value) for r in circuit.of_kind("R")]
+        branches = [(r.nodes[0], r.nodes[1], 1.0 / r.value) for r in circuit.with_term(Term.EDGE)]
         for diode, model in zip(self.shockley, models):
             branches.append((self._node(diode, 0), diode.nodes[1], GMIN))
             if model.param("rs") > 0:
@@ -167,7 +168,7 @@ class EnergyProgram:
     def _linear_term(self, b: int, rhs: np.ndarray) -> np.ndarray:
         """Coefficients of v in the scaled objective: -J - beta*y + Shockley's -IS*vj - rho*A'b."""
         c = np.zeros(self.size)
-        for source in self.circuit.of_kind("I"):
+        for source in self.circuit.with_term(Term.INJECTION):
             value = self.conditions.sources[source.name][b]
             for node, sign in zip(source.nodes, (1.0, -1.0)):
                 if node != GROUND:
@@ -243,15 +244,16 @@ class EnergyProgram:
     # -- results ------------------------------------------------------------------------
     def currents(self, solution: Solution, v: np.ndarray, eq: np.ndarray, ineq: np.ndarray) -> dict:
         """Every element's SPICE current, amperes, shape (batch,) each."""
-        currents = resistor_currents(self.circuit, solution)
+        currents = edge_currents(self.circuit, solution)
         vj = v @ self.junctions.T.toarray() if self.shockley else np.zeros((len(v), 0))
         for k, diode in enumerate(self.shockley):
-            currents[diode.name] = shockley_current(self.circuit.models[diode.model], vj[:, k])
+            model = self.circuit.models[diode.model]
+            currents[diode.name] = shockley_current(vj[:, k], model.param("is"), emission_voltage(model), GMIN)
         for k, diode in enumerate(self.ideal):
             currents[diode.name] = ineq[:, k]
         for k, element in enumerate(self.vsources + self.vcvs):
             currents[element.name] = eq[:, k]
-        for source in self.circuit.of_kind("I"):
+        for source in self.circuit.with_term(Term.INJECTION):
             currents[source.name] = self.conditions.sources[source.name].copy()
         return {name: currents[name] for name in self.circuit.elements}
 

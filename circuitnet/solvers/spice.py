@@ -6,10 +6,11 @@ truth), loaded into ngspice's shared library once per batch, and each example is
 elements: a nudge is a resistor 1/beta ohms from the output node to a voltage source at
 the target (a negative resistor for negative beta); a clamp is a voltage source to ground.
 
-Currents are ngspice's own, read from saved vectors: `vname#branch` and `ename#branch`
-for voltage sources and VCVS outputs, `@rname[i]` for resistors, `@dname[id]` for diodes
-(junction current including ngspice's GMIN, the same as the series-RS current), and the
-source value for current sources. ngspice runs with tight options (`SPICE_OPTIONS`), so a
+Currents are ngspice's own, read from the saved vectors the element kinds declare
+(`ElementKind.spice_current`): `vname#branch` and `ename#branch` for voltage sources and
+VCVS outputs, `@rname[i]` for resistors, `@dname[id]` for diodes (junction current
+including ngspice's GMIN, the same as the series-RS current), and the source value for
+current sources (no vector). ngspice runs with tight options (`SPICE_OPTIONS`), so a
 Shockley circuit's operating point agrees with the exact one to about 1e-10 V.
 
 Ideal diodes have no SPICE counterpart: the writer gives ngspice a near-ideal Shockley
@@ -31,11 +32,12 @@ import warnings
 
 import numpy as np
 
-from ..circuit import GROUND, Circuit
+from ..circuit import Circuit
 from ..conditions import Conditions
-from ..elements import RESISTOR, VOLTAGE_SOURCE, Element
+from ..elements import RESISTOR, VOLTAGE_SOURCE, Element, Term
 from ..errors import ConvergenceError, SolverUnavailableError
 from ..solution import Solution
+from ..topology import GROUND
 from . import DEFAULT_TOL
 from .kirchhoff import kkt_residual
 
@@ -66,7 +68,7 @@ def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = D
     spice_circuit, values = with_conditions(circuit, conditions)
     nodes = circuit.nodes
     vectors = [f"v({n})" if n != GROUND else "0" for n in nodes]
-    current_vectors = {name: _current_vector(spice_circuit.elements[name]) for name in circuit.elements}
+    current_vectors = {name: element.kind.current_vector(name) for name, element in circuit.elements.items()}
     voltages = np.empty((conditions.batch, len(nodes)))
     currents = {name: np.empty(conditions.batch) for name in circuit.elements}
     with session.loaded(netlist_text(spice_circuit)):
@@ -86,14 +88,6 @@ def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = D
     solution.seconds = time.perf_counter() - start
     solution.info = {"ngspice_version": session.version, "options": dict(SPICE_OPTIONS)}
     return solution
-
-
-def _current_vector(element: Element) -> str | None:
-    """The ngspice vector holding an element's SPICE current (None: a current source's value)."""
-    letter = element.kind.letter
-    if letter in ("V", "E"):
-        return f"{element.name}#branch"
-    return {"R": f"@{element.name}[i]", "D": f"@{element.name}[id]"}.get(letter)
 
 
 def with_conditions(circuit: Circuit, conditions: Conditions) -> tuple[Circuit, dict[str, np.ndarray]]:
@@ -148,15 +142,14 @@ def ideal_diode_bound(circuit: Circuit, exact: Solution) -> float:
     """
     from ..netlist.writer import ideal_spice_params, spice_forward_drop
 
-    low = 0.1 * SHOCKLEY_TOLERANCE / max(sum(r.value for r in circuit.of_kind("R")), 1e-300)
+    low = 0.1 * SHOCKLEY_TOLERANCE / max(sum(r.value for r in circuit.with_term(Term.EDGE)), 1e-300)
     high = 2.0 * max((float(np.max(np.abs(i), initial=0.0)) for i in exact.currents.values()), default=0.0)
     total = 0.0
-    for diode in circuit.of_kind("D"):
+    for diode in circuit.with_term(Term.IDEAL_LIMIT):
         model = circuit.models[diode.model]
-        if model.ideal:
-            params = model.params or ideal_spice_params(model.vf)
-            total += max(abs(spice_forward_drop(params, max(high, low)) - model.vf),
-                         abs(model.vf - spice_forward_drop(params, low)))
+        params = model.params or ideal_spice_params(model.vf)
+        total += max(abs(spice_forward_drop(params, max(high, low)) - model.vf),
+                     abs(model.vf - spice_forward_drop(params, low)))
     return total
 
 
@@ -169,10 +162,10 @@ def agreement_tolerance(circuit: Circuit, exact: Solution, *, spice: bool = True
     conductance times a difference of two node voltages).
     exact: the circuit's solution by an exact solver (see `ideal_diode_bound`).
     """
-    gain = math.prod(max(1.0, abs(e.value)) for e in circuit.of_kind("E"))
+    gain = math.prod(max(1.0, abs(e.value)) for e in circuit.with_term(Term.CONTROLLED))
     volts = SHOCKLEY_TOLERANCE + (gain * ideal_diode_bound(circuit, exact) if spice else 0.0)
     conductance: dict[str, float] = {}
-    for resistor in circuit.of_kind("R"):
+    for resistor in circuit.with_term(Term.EDGE):
         for node in resistor.nodes:
             conductance[node] = conductance.get(node, 0.0) + 1.0 / resistor.value
     return volts, 2.0 * volts * max(conductance.values(), default=1.0)
