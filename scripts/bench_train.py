@@ -75,7 +75,7 @@ def load_features(directory: str, n: int, features: int, seed: int) -> tuple[np.
 
 def trainer_for(circuit, model: str, dtype: str, batch: int, solver: str = "cd") -> Trainer:
     sweeps, beta = MODELS[model][4], MODELS[model][5]
-    return Trainer(circuit, algorithm="cep", beta=beta, lr=0.006, lr_decay=0.99, batch_size=batch,
+    return Trainer(circuit, algorithm="cep", beta=beta, lr=0.006, lr_decay=0.99, momentum=0.0, batch_size=batch,
                    sweeps=sweeps if solver == "cd" else None, tol=1e-6, dtype=dtype, solver=solver)
 
 
@@ -202,7 +202,7 @@ def spice_step(examples: int, hidden: int, x: np.ndarray, y: np.ndarray) -> dict
     result = {"model": f"DRN 1568-{hidden}-10", "resistors": 1568 * hidden + 10 * hidden,
               "examples": examples, "phases_per_example": 3}
     for solver in ("spice", "cd"):
-        trainer = Trainer(circuit, algorithm="cep", beta=0.1, lr=0.006, batch_size=1, solver=solver,
+        trainer = Trainer(circuit, algorithm="cep", beta=0.1, lr=0.006, momentum=0.0, batch_size=1, solver=solver,
                           sweeps=4 if solver == "cd" else None)
         trainer._step(x[:1], y[:1], 0) if solver == "cd" else None  # cd warm-up only
         times = []

@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def on_epoch(t: Trainer, record) -> None:
         best = rundir.save_epoch(t, netlist, config["netlist"])
-        print(f"epoch {record.epoch}/{t.epochs}: loss {record.train_loss:.4f}, train error "
+        print(f"epoch {record.epoch}/{t.config.epochs}: loss {record.train_loss:.4f}, train error "
               f"{record.train_error:.2%}, test error {record.test_error:.2%}, {record.seconds:.1f} s"
               + (" (best)" if best else ""), flush=True)
 

@@ -1,5 +1,8 @@
-"""Training: nudging strategies (EP, CL, CpL), the local rule, SGD, the Trainer, checkpoints."""
+"""Training: the algorithms (EP, CL, CpL), the local rule, SGD, the Trainer and its config, checkpoints."""
+from .algorithms import ALGORITHMS as ALGORITHMS, Algorithm as Algorithm, get_algorithm as get_algorithm
 from .checkpoint import Checkpoint as Checkpoint, load_checkpoint as load_checkpoint, save_checkpoint as save_checkpoint
+from .config import TrainingConfig as TrainingConfig
+from .contrast import Contrast as Contrast
 from .gradcheck import (
     finite_difference_gradient as finite_difference_gradient,
     gradient_check as gradient_check,
@@ -8,5 +11,4 @@ from .gradcheck import (
 from .parameters import Parameters as Parameters, circuit_with as circuit_with
 from .rule import estimate_gradient as estimate_gradient
 from .simulator import Simulator as Simulator, SolverSettings as SolverSettings
-from .strategies import ALGORITHMS as ALGORITHMS, Strategy as Strategy, make_strategy as make_strategy
 from .trainer import EpochRecord as EpochRecord, Trainer as Trainer

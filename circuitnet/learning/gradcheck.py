@@ -19,10 +19,10 @@ import scipy.linalg
 
 from ..circuit import GROUND, Circuit
 from ..errors import CircuitValidationError, ConvergenceError
+from .algorithms import ALGORITHMS, get_algorithm
 from .parameters import Parameters
 from .rule import Pins, estimate_gradient
 from .simulator import Simulator, SolverSettings
-from .strategies import ALGORITHMS, make_strategy
 
 #: Solver tolerance of every state computed here, volts relative.
 TIGHT_TOL = 1e-13
@@ -113,7 +113,7 @@ def estimate(circuit: Circuit, params: Parameters, x: np.ndarray, targets: np.nd
     """An algorithm's gradient estimate at tight solver tolerance."""
     sim = _simulator(circuit, params, solver)
     free = sim.free(x)
-    contrast = make_strategy(algorithm, beta).contrast(sim, x, targets, free)
+    contrast = get_algorithm(algorithm).contrast(sim, x, targets, free, beta)
     return estimate_gradient(Pins.of(circuit, params, sim.nodes), contrast)
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..compiled import CompiledCircuit, as_slice
-from .strategies import Contrast
+from .contrast import Contrast
 
 
 @dataclass

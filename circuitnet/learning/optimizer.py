@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from ..errors import CircuitValidationError
 from .parameters import Parameters
 
 
-def per_layer(rate: float | list[float], layers: np.ndarray, what: str) -> np.ndarray:
+def per_layer(rate: float | Sequence[float], layers: np.ndarray, what: str) -> np.ndarray:
     """Learning rate of each parameter from a scalar or one value per layer."""
     rates = np.atleast_1d(np.asarray(rate, dtype=float))
     n_layers = int(layers.max()) + 1 if layers.size else 1
@@ -28,7 +29,7 @@ class SGD:
 
     lr_g, lr_b: base learning rate of each conductance (n_R,) and bias (n_I,).
     lr_decay: multiplies the learning rates once per epoch (rate at epoch e = base * decay**e).
-    momentum: heavy-ball coefficient in [0, 1).
+    momentum: heavy-ball coefficient in [0, 1) (checked by `TrainingConfig`).
     velocity_g, velocity_b: the momentum buffers (part of the checkpointed state).
     """
 
@@ -41,8 +42,6 @@ class SGD:
     velocity_b: np.ndarray = field(default=None)
 
     def __post_init__(self):
-        if not 0.0 <= self.momentum < 1.0:
-            raise CircuitValidationError(f"momentum must be in [0, 1), got {self.momentum}")
         if self.velocity_g is None:
             self.velocity_g = np.zeros_like(self.lr_g)
             self.velocity_b = np.zeros_like(self.lr_b)

@@ -6,7 +6,7 @@ With E = 1/2 sum_k g_k dv_k^2 - sum_n J_n v_n (DESIGN section 1):
 - current source `I p m b` (b amperes from p through the source into m):
   dE/db = v_p - v_m, i.e. -v_j for a bias `I 0 j b` that injects b into node j.
 
-A gradient estimate is the batch mean of (dE(upper) - dE(lower)) / scale (see strategies).
+A gradient estimate is the batch mean of (dE(upper) - dE(lower)) / scale (see `contrast`).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from ..circuit import GROUND, Circuit
 from .parameters import Parameters
-from .strategies import Contrast
+from .contrast import Contrast
 
 
 @dataclass

@@ -40,7 +40,9 @@ class RunDirectory:
         self.curves = self.path / "curves.png"
 
     def create(self, config: dict) -> None:
-        """Start a new run: refuse to overwrite one, write config.json."""
+        """Start a new run: refuse to overwrite one, write config.json: `config` (for
+        `circuitnet train`: netlist, data, and settings, every field of the run's
+        TrainingConfig by `to_dict`) plus the package versions and the command line."""
         if self.config_path.exists():
             raise CircuitError(f"{self.path} already holds a run: pass --resume to continue it, "
                                "or choose another --out")

@@ -1,22 +1,23 @@
-"""`Trainer`: the one training loop shared by the seven algorithms, scikit-learn style."""
+"""`Trainer`: the one training loop shared by the registered algorithms, scikit-learn style."""
 from __future__ import annotations
 
 import os
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from ..circuit import Circuit
 from ..datasets import Dataset
-from ..errors import CircuitValidationError, ConvergenceError, DataError
+from ..errors import ConvergenceError, DataError
+from .algorithms import get_algorithm
+from .config import TrainingConfig
+from .layered_rule import LayeredRule
 from .optimizer import SGD, per_layer
 from .parameters import Parameters, circuit_with
-from .layered_rule import LayeredRule
 from .rule import Pins, estimate_bias_gradient, estimate_gradient
 from .simulator import Simulator, SolverSettings
-from .strategies import make_strategy
 
 #: Examples per solve when predicting.
 EVAL_BATCH = 1024
@@ -39,59 +40,38 @@ class Trainer:
     """Trains a circuit's conductances and biases with EP, CL or CpL (DESIGN section 4).
 
     circuit: the network, with `*@ input`, `*@ output`, `*@ trainable` and `*@ bounds`.
-    algorithm: "cep", "pep", "nep", "cl", "pcpl", "ncpl" or "ccpl".
-    beta: nudging conductance (EP, siemens) or coupling eta (CpL, in (0, 1]).
-    lr: learning rate, one value or one per layer; bias_lr: the same for biases (default lr).
-    lr_decay: learning rates are multiplied by this once per epoch.
-    momentum: heavy-ball momentum in [0, 1).
-    epochs, batch_size: the schedule; examples are shuffled each epoch from (seed, epoch).
-    sweeps: fixed-sweep mode (None: tolerance mode with `tol`, volts relative).
-    dtype: "float64" or "float32" for the solver; solver: "cd", "qp" or "spice".
-    progress: show a tqdm bar with the running loss and error.
-    blas_threads: BLAS threads during training steps: "auto" (1 for batches of at most
-        SERIAL_BATCH examples, whose skinny products lose more to thread hand-offs than they
-        gain; and 1 on machines of at most 2 cores, where numpy's and scipy's two OpenBLAS
-        pools spin against each other: measured 5x to 25x slower steps at batch 128; else
-        the library's default), an int, or None (leave the setting alone). Evaluation keeps
-        the default.
-    rule: "auto" (the rank-batch rule of `layered_rule` where the circuit is layered with
-        its trainable resistors in build_drn order, else the per-resistor rule) or "general"
-        (always the per-resistor rule; for tests and comparisons).
+    config: the settings (`TrainingConfig`; None: its defaults, those that learn).
+    overrides: TrainingConfig fields to change, e.g. `Trainer(circuit, beta=0.1, epochs=5)`;
+        an unknown name raises CircuitValidationError listing the valid ones.
+
+    `config` holds the settings used; `algorithm` the registered `Algorithm`;
+    `blas_threads` the BLAS threads of training steps: config.blas_threads, where "auto"
+    means 1 for batches of at most SERIAL_BATCH examples (whose skinny products lose more
+    to thread hand-offs than they gain) and 1 on machines of at most 2 cores (where
+    numpy's and scipy's two OpenBLAS pools spin against each other: measured 5x to 25x
+    slower steps at batch 128), else None (the library's default). Evaluation keeps the
+    default.
 
     After `fit`: `params_` (Parameters), `conductances_` (siemens), `biases_` (amperes),
     `history_` (list of EpochRecord).
     """
 
-    def __init__(self, circuit: Circuit, *, algorithm: str = "cep", beta: float = 1.0,
-                 lr: float | list[float] = 0.01, bias_lr: float | list[float] | None = None,
-                 lr_decay: float = 1.0, momentum: float = 0.0, epochs: int = 10, batch_size: int = 16,
-                 sweeps: int | None = None, tol: float = 1e-6, dtype: str = "float64", seed: int = 0,
-                 solver: str = "cd", progress: bool = False, rule: str = "auto",
-                 blas_threads: int | str | None = "auto"):
+    def __init__(self, circuit: Circuit, config: TrainingConfig | None = None, **overrides: Any):
+        self.config = c = (TrainingConfig() if config is None else config).with_overrides(**overrides)
         self.circuit = circuit
-        self.algorithm, self.beta = algorithm, beta
-        self.lr, self.bias_lr, self.lr_decay, self.momentum = lr, bias_lr, lr_decay, momentum
-        self.epochs, self.batch_size, self.seed = epochs, batch_size, seed
-        self.sweeps, self.tol, self.dtype, self.solver = sweeps, tol, dtype, solver
-        self.progress = progress
-        if blas_threads == "auto":
-            blas_threads = 1 if batch_size <= SERIAL_BATCH or (os.cpu_count() or 1) <= 2 else None
-        self.blas_threads = blas_threads
-        _check_schedule(epochs, batch_size, sweeps, dtype)
-        self.strategy = make_strategy(algorithm, beta)
-        self.simulator = Simulator(circuit, SolverSettings(solver, sweeps, tol, dtype))
+        self.algorithm = get_algorithm(c.algorithm)
+        self.blas_threads = _blas_threads(c.blas_threads, c.batch_size)
+        self.simulator = Simulator(circuit, SolverSettings(c.solver, c.sweeps, c.tol, c.dtype))
         self.params_ = Parameters.from_circuit(circuit)
         layers_g, layers_b = self.params_.layers(circuit)
-        self.optimizer_ = SGD(per_layer(lr, layers_g, "weight"),
-                              per_layer(lr if bias_lr is None else bias_lr, layers_b, "bias"),
-                              circuit.bounds, lr_decay, momentum)
+        self.optimizer_ = SGD(per_layer(c.lr, layers_g, "weight"),
+                              per_layer(c.lr if c.bias_lr is None else c.bias_lr, layers_b, "bias"),
+                              circuit.bounds, c.lr_decay, c.momentum)
         self.pins = Pins.of(circuit, self.params_, self.simulator.nodes)
-        if rule not in ("auto", "general"):
-            raise CircuitValidationError(f"rule must be 'auto' or 'general', got {rule!r}")
         compiled = self.simulator.bind(self.params_)
         #: the layered fast rule, or None (per-resistor rule)
         self.fast_rule_ = (LayeredRule.of(compiled, len(self.params_.resistors))
-                           if compiled is not None and rule == "auto" else None)
+                           if compiled is not None and c.rule == "auto" else None)
         self.history_: list[EpochRecord] = []
 
     @property
@@ -122,7 +102,7 @@ class Trainer:
         x, y = self._check_data(x, y, "training")
         if x_test is not None:
             x_test, y_test = self._check_data(x_test, y_test, "test")
-        for epoch in range(len(self.history_), self.epochs):
+        for epoch in range(len(self.history_), self.config.epochs):
             start = time.perf_counter()
             with _blas_limit(self.blas_threads):
                 loss, error = self._train_epoch(x, y, epoch)
@@ -135,10 +115,11 @@ class Trainer:
         return self
 
     def _train_epoch(self, x: np.ndarray, y: np.ndarray, epoch: int) -> tuple[float, float]:
-        order = np.random.default_rng([self.seed, epoch]).permutation(len(x))
-        batches = [order[k:k + self.batch_size] for k in range(0, len(x), self.batch_size)]
+        c = self.config
+        order = np.random.default_rng([c.seed, epoch]).permutation(len(x))
+        batches = [order[k:k + c.batch_size] for k in range(0, len(x), c.batch_size)]
         total_loss = total_wrong = seen = 0
-        with _progress(len(batches), f"epoch {epoch + 1}/{self.epochs}", self.progress) as bar:
+        with _progress(len(batches), f"epoch {epoch + 1}/{c.epochs}", c.progress) as bar:
             for batch in batches:
                 loss, wrong = self._step(x[batch], y[batch], epoch)
                 total_loss, total_wrong, seen = total_loss + loss, total_wrong + wrong, seen + len(batch)
@@ -152,7 +133,7 @@ class Trainer:
         self.simulator.set_parameters(self.params_)
         free = self.simulator.free(x)
         out = self.simulator.outputs(free)
-        contrast = self.strategy.contrast(self.simulator, x, targets, free)
+        contrast = self.algorithm.contrast(self.simulator, x, targets, free, self.config.beta)
         if self.fast_rule_ is not None:
             if not (np.all(np.isfinite(contrast.upper)) and np.all(np.isfinite(contrast.lower))):
                 _not_finite(epoch)
@@ -280,12 +261,11 @@ def _not_finite(epoch: int):
                            "(diverging states; try a smaller learning rate or beta)")
 
 
-def _check_schedule(epochs: int, batch_size: int, sweeps: int | None, dtype: str) -> None:
-    if epochs < 0 or batch_size < 1 or (sweeps is not None and sweeps < 1):
-        raise CircuitValidationError(f"need epochs >= 0, batch_size >= 1 and sweeps >= 1 (or None), got "
-                                     f"{epochs}, {batch_size}, {sweeps}")
-    if dtype not in ("float32", "float64"):
-        raise CircuitValidationError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+def _blas_threads(setting: int | str | None, batch_size: int) -> int | None:
+    """The BLAS threads of training steps for a config's `blas_threads` (see `Trainer`)."""
+    if setting != "auto":
+        return setting
+    return 1 if batch_size <= SERIAL_BATCH or (os.cpu_count() or 1) <= 2 else None
 
 
 def _progress(total: int, description: str, enabled: bool):
