@@ -1,4 +1,4 @@
-"""Builders of trainable topologies: the deep resistive network (DRN, DESIGN section 6).
+"""Builders of trainable topologies: the deep resistive network (DRN, docs/design.md section 5).
 
 Naming scheme of `build_drn` (the trainer and `drn_layers` recover the layers from it):
 

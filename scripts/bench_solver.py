@@ -65,7 +65,7 @@ MATMUL_NOTE = ("matmul: the dense products of one naive sweep, x @ W for every l
                "(forward) and v @ W.T for every hidden layer (backward), numpy float64, "
                "same shapes and batch; cd/sweep / matmul is the figure of merit of the "
                "layered fast path.")
-DRN_GAINS = {(784, 100, 10): 100.0, (784, 1024, 10): 480.0}  # DESIGN section 6
+DRN_GAINS = {(784, 100, 10): 100.0, (784, 1024, 10): 480.0}  # docs/design.md section 5
 
 
 # ---------------------------------------------------------------- circuits

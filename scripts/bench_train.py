@@ -50,12 +50,12 @@ from circuitnet.learning.trainer import Trainer, _blas_limit  # noqa: E402
 from circuitnet.networks import build_drn  # noqa: E402
 
 EPOCH = 60_000
-#: name -> (features, hidden, classes, gain, sweeps, beta), DESIGN section 6
+#: name -> (features, hidden, classes, gain, sweeps, beta), docs/design.md section 5
 MODELS = {"xs": (784, [100], 10, 100.0, 4, 1.0), "1h": (784, [1024], 10, 480.0, 4, 1.0),
           "2h": (784, [1024, 1024], 10, 2000.0, 5, 1.0),
           "tiny": (20, [16], 10, 10.0, 4, 0.1)}
 NAMES = {"xs": "DRN-XS", "1h": "DRN-1H", "2h": "DRN-2H", "tiny": "tiny"}
-DEFAULT_DATA = "/work/shared/data/mnist"
+DEFAULT_DATA = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
 
 
 def load_features(directory: str, n: int, features: int, seed: int) -> tuple[np.ndarray, np.ndarray, str]:

@@ -1,6 +1,6 @@
 """Reproduce the deep-resistive-network MNIST results of the 2024 fast-simulation paper.
 
-The reference configurations of DESIGN section 6: layers, input gain, fixed number of
+The reference configurations of docs/design.md section 5: layers, input gain, fixed number of
 sweeps, beta, per-layer learning rates (weights and biases), epochs; batch size 4,
 centered EP, squared error on one-hot targets, learning rates x0.99 per epoch,
 conductances uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)] clipped at gmin (the reference
@@ -15,7 +15,7 @@ the mirrored input sources through the gain.
 The run directory is that of `circuitnet train` (config.json, metrics.csv, last.npz,
 best.npz, trained.cir, curves.png) plus network.cir (the initial network). An interrupted
 run continues with --resume (same --out) from its last completed epoch; --epochs may then
-extend it. Default data: /work/shared/data/mnist (any directory of MNIST IDX files works).
+extend it. Default data: ../shared/data/mnist beside the repository (any directory of MNIST IDX files works).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: DESIGN section 6: hidden sizes, gain, sweeps, beta, lr per layer, bias lr, epochs, reference error %
+#: docs/design.md section 5: hidden sizes, gain, sweeps, beta, lr per layer, bias lr, epochs, reference error %
 MODELS = {
     "drn-xs": {"hidden": [100], "gain": 100.0, "sweeps": 4, "beta": 1.0, "lr": [0.006, 0.006],
                "bias_lr": None, "epochs": 10, "reference_error": 3.46},
@@ -43,7 +43,7 @@ MODELS = {
                "bias_lr": None, "epochs": 100, "reference_error": 1.33},
 }
 COMMON = {"algorithm": "cep", "batch_size": 4, "lr_decay": 0.99, "momentum": 0.0}
-DEFAULT_DATA = "/work/shared/data/mnist"
+DEFAULT_DATA = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
 #: conductance bounds (siemens): gmin stands in for the reference's 0; gmax far above any trained value
 GMIN, GMAX = 1e-6, 1e3
 #: the report's minutes per epoch are the median of this many last epochs (a resumed run's
@@ -112,7 +112,7 @@ def report(rundirs: list[str], markdown: str | None) -> str:
     text = "\n".join([
         "# DRN reproduction on MNIST (reproduce_drn.py)", "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB. Reference: the 2024 fast-simulation "
-        "paper (DESIGN section 6: batch 4, centered EP, fixed sweeps, lr x0.99 per epoch, its epoch counts).", "",
+        "paper (docs/design.md section 5: batch 4, centered EP, fixed sweeps, lr x0.99 per epoch, its epoch counts).", "",
         markdown_table(["model", "layers", "epochs run / reference", "test error (last epoch)", "best test error",
                         "reference test error",
                         f"minutes / epoch (median of the last {RECENT_EPOCHS}, incl. test pass)",

@@ -21,7 +21,7 @@ from circuitnet.networks import build_drn
 
 TOL = 1e-12
 
-#: The table of DESIGN section 4, written out independently of the registry: name ->
+#: The table of docs/design.md section 4.2, written out independently of the registry: name ->
 #: (upper, lower, scale as a function of beta); a state is ("free",), ("nudge", sign)
 #: (outputs nudged by conductance sign * beta towards the targets), ("couple", sign)
 #: (clamped to v + sign * beta (y - v)) or ("targets",) (clamped to the targets).

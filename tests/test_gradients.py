@@ -1,4 +1,4 @@
-"""EP's gradient estimates against the true gradient (DESIGN section 4: the central test)."""
+"""EP's gradient estimates against the true gradient (docs/design.md section 4: the central test)."""
 from __future__ import annotations
 
 import numpy as np

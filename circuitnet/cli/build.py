@@ -11,7 +11,7 @@ def add_parser(subparsers) -> None:
     """Register the `build` verb."""
     parser = subparsers.add_parser("build", help="build a trainable network and write its netlist",
                                    description="Build a trainable network and write it as a netlist.")
-    parser.add_argument("topology", choices=["drn"], help="drn: deep resistive network (DESIGN section 6)")
+    parser.add_argument("topology", choices=["drn"], help="drn: deep resistive network (docs/design.md section 5)")
     parser.add_argument("--inputs", type=int, required=True, help="number of input features")
     parser.add_argument("--hidden", type=_sizes, required=True, help="hidden layer sizes, e.g. 32 or 64,32")
     parser.add_argument("--outputs", type=int, required=True, help="number of output nodes (classes)")

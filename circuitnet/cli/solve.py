@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def as_json(solution: Solution) -> dict:
-    """The operating point of the first example as DESIGN section 7's JSON object."""
+    """The operating point of the first example as the JSON object the README's command-line section describes."""
     return {
         "nodes": {name: float(solution.voltages[0, k]) for k, name in enumerate(solution.nodes)},
         "currents": {name: float(current[0]) for name, current in solution.currents.items()},

@@ -1,4 +1,4 @@
-"""The registry of learning algorithms (DESIGN section 4): each is one `Algorithm` entry.
+"""The registry of learning algorithms (docs/design.md section 4.2): each is one `Algorithm` entry.
 
 An algorithm compares two states, `upper` and `lower`, each the free state or a second
 state (a `Phase`) computed from it, and divides by `divisor * beta`:

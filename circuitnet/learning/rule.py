@@ -1,6 +1,6 @@
 """The local learning rule: energy derivatives of each trainable element from node voltages.
 
-With E = 1/2 sum_k g_k dv_k^2 - sum_n J_n v_n (DESIGN section 1):
+With E = 1/2 sum_k g_k dv_k^2 - sum_n J_n v_n (docs/design.md section 2.1):
 
 - resistor k between nodes a and b: dE/dg_k = 1/2 (v_a - v_b)^2;
 - current source `I p m b` (b amperes from p through the source into m):

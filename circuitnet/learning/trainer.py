@@ -37,7 +37,7 @@ class EpochRecord:
 
 
 class Trainer:
-    """Trains a circuit's conductances and biases with EP, CL or CpL (DESIGN section 4).
+    """Trains a circuit's conductances and biases with EP, CL or CpL (docs/design.md section 4).
 
     circuit: the network, with `*@ input`, `*@ output`, `*@ trainable` and `*@ bounds`.
     config: the settings (`TrainingConfig`; None: its defaults, those that learn).

@@ -1,6 +1,6 @@
 """Netlist text -> Circuit.
 
-Reads the ngspice dialect of DESIGN.md section 5: R, D, V, I and E cards (as declared in
+Reads the ngspice dialect the README's netlist section describes: R, D, V, I and E cards (as declared in
 `circuitnet.elements`), `.model NAME D (...)`, `.param` with `{expr}` values, `.subckt` /
 `.ends` with `X` instances (flattened), `.end`, and the `*@` directives. Cards that do not
 change the DC circuit (`.op`, `.options`, `.print`, `.save`, `.control` blocks) are
