@@ -123,9 +123,11 @@ def _report(trainer, line: str) -> None:
 
 
 def _summary(trainer, rundir, seconds: float) -> None:
+    from ..learning.rundir import best_record
+
     history = trainer.history_
     last = history[-1]
-    best = min(history, key=lambda r: r.test_error)
+    best = best_record(history)
     print(f"\ntrained {trainer.config.algorithm} for {len(history)} epochs in {seconds:.1f} s (this session)")
     print(f"  final: train error {last.train_error:.2%}, test error {last.test_error:.2%}, loss {last.train_loss:.4f}")
     print(f"  best test error {best.test_error:.2%} at epoch {best.epoch}")

@@ -71,8 +71,7 @@ class RunDirectory:
         and metrics.csv. Returns whether this epoch is the best."""
         state = trainer.state()
         save_checkpoint(self.last, state, netlist, source_file)
-        errors = [_selection_error(r) for r in trainer.history_]
-        is_best = errors[-1] <= min(errors)
+        is_best = best_record(trainer.history_) is trainer.history_[-1]
         if is_best:
             save_checkpoint(self.best, state, netlist, source_file)
         rows = [METRICS_HEADER] + [f"{r.epoch},{r.train_loss:.9g},{r.train_error:.9g},{r.test_error:.9g},"
@@ -84,6 +83,12 @@ class RunDirectory:
         """Write trained.cir and curves.png."""
         _write_atomic(self.trained, trained_netlist)
         plot_curves(history, self.curves)
+
+
+def best_record(history: list[EpochRecord]) -> EpochRecord:
+    """The epoch best.npz holds: the lowest test error (train error where there is no test
+    set), the latest of equal ones (a tie rewrites best.npz)."""
+    return min(reversed(history), key=_selection_error)
 
 
 def _selection_error(record: EpochRecord) -> float:
