@@ -8,9 +8,8 @@ fixed; every other group is one unknown of the coordinate descent.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +18,7 @@ from .circuit import Circuit
 from .elements import Term
 from .physics import GMIN, thermal_voltage
 from .topology import GROUND, canonical_node, incidence_matrix
+from .values import CircuitValues
 
 
 def as_slice(index: np.ndarray) -> np.ndarray | slice:
@@ -50,7 +50,8 @@ class CompiledCircuit:
     """Solver-ready arrays of a circuit (see the module docstring for node indexing).
 
     Resistors (circuit's first, then RS and GMIN resistors of Shockley diodes):
-      res_a, res_b (n_res,) node indices; conductance (n_res,) siemens; res_names.
+      res_a, res_b (n_res,) node indices; res_names; netlist_conductance (n_res,) siemens,
+      the netlist's (read-only; the values solved with are a `CircuitValues`).
     Ideal diodes: ideal_a, ideal_c (anode, cathode), ideal_vf (volts), ideal_names.
     Shockley junctions: shock_a, shock_c, shock_is (amperes), shock_nvt (N*VT volts), shock_names.
     Sources: vsrc_names; isrc_names, isrc_pos, isrc_neg; vcvs_names, vcvs_pos, vcvs_neg,
@@ -68,7 +69,7 @@ class CompiledCircuit:
     n_user: int
     res_a: np.ndarray
     res_b: np.ndarray
-    conductance: np.ndarray
+    netlist_conductance: np.ndarray
     res_names: list[str]
     ideal_a: np.ndarray
     ideal_c: np.ndarray
@@ -128,18 +129,40 @@ class CompiledCircuit:
         """Number of the circuit's own resistors (they come first in the resistor tables)."""
         return len(self.res_names) - sum(1 for name in self.res_names if "#" in name)
 
-    def current_circuit(self) -> Circuit:
-        """A copy of the circuit carrying the current values: resistances from `conductance`
-        and source values from `sources.defaults` (after training or any edit), so the
-        reference solvers (qp, spice) and the writer see what cd sees."""
+    def values(self) -> CircuitValues:
+        """A new, editable `CircuitValues` holding the netlist's conductances and source values."""
+        return self.netlist_values.copy()
+
+    @property
+    def netlist_values(self) -> CircuitValues:
+        """The netlist's values, read-only: what `solve` uses when given no values (cached)."""
+        return self.derived("netlist_values", lambda: CircuitValues(
+            self.netlist_conductance, self.sources.defaults, frozen=True))
+
+    def circuit_with(self, values: CircuitValues | None) -> Circuit:
+        """A copy of the circuit carrying `values` (None: the netlist's): resistances from
+        the conductances and source values, so the reference solvers (qp, spice) and the
+        writer see what cd sees."""
         import copy
 
         circuit = copy.deepcopy(self.circuit)
-        for name, g in zip(self.res_names[:self.n_circuit_res], self.conductance):
+        if values is None:
+            return circuit
+        self.check_values(values)
+        for name, g in zip(self.res_names[:self.n_circuit_res], values.conductance):
             circuit.elements[name].value = 1.0 / float(g)
-        for name, value in zip(self.sources.names, self.sources.defaults):
+        for name, value in zip(self.sources.names, values.sources):
             circuit.elements[name].value = float(value)
         return circuit
+
+    def check_values(self, values: CircuitValues) -> None:
+        """Raise ValueError unless `values` has this circuit's numbers of resistors and sources."""
+        if values.conductance.shape != self.netlist_conductance.shape \
+                or values.sources.shape != self.sources.defaults.shape:
+            raise ValueError(
+                f"values hold {values.conductance.shape[0]} conductances and {values.sources.shape[0]} "
+                f"source values; this circuit has {self.netlist_conductance.shape[0]} resistors and "
+                f"{self.sources.defaults.shape[0]} sources (make them with compiled.values())")
 
     def node_index(self, name: str) -> int:
         """Index of a node by name ("0" or "gnd" is ground)."""
@@ -147,81 +170,15 @@ class CompiledCircuit:
         return self.ground if name == GROUND else self._index[name]
 
     def with_clamped(self, nodes: tuple[str, ...]) -> "CompiledCircuit":
-        """The same circuit with `nodes` fixed by clamps (cached)."""
+        """The same circuit with `nodes` fixed by clamps (cached); it takes the same values
+        (clamps add no resistor or source)."""
         if not nodes:
             return self
-        variant = self.derived(("clamped", nodes), lambda: compile_circuit(self.circuit, clamp=nodes))
-        variant.conductance = self.conductance
-        variant._shared = self._shared
-        variant._derived.setdefault("sources", self.sources)
-        return variant
+        return self.derived(("clamped", nodes), lambda: compile_circuit(self.circuit, clamp=nodes))
 
     def __post_init__(self) -> None:
         self._index = {name: k for k, name in enumerate(self.node_names)}
-        self.conductance.flags.writeable = False
-        self._shared = {"version": 0}
-
-    @property
-    def version(self) -> int:
-        """Incremented by every `set_conductances`: caches derived from conductances key on it."""
-        return self._shared["version"]
-
-    def set_conductances(self, values: np.ndarray, index: np.ndarray | slice = slice(None)) -> None:
-        """Write conductances (siemens) at `index` of `conductance` (which is read-only otherwise)."""
-        self.conductance.flags.writeable = True
-        try:
-            self.conductance[index] = values
-        finally:
-            self.conductance.flags.writeable = False
-        self._shared["version"] += 1
-
-    @contextmanager
-    def editing_conductances(self) -> Iterator[np.ndarray]:
-        """`conductance`, writable for the duration of a `with` block (in-place training updates).
-
-        On leaving the block the array is read-only again and `version` is incremented, so
-        caches derived from the old values are dropped. Views taken of the array inside the
-        block (weight matrices) must not be written after it.
-        """
-        self.conductance.flags.writeable = True
-        recorded = self._shared["recorded"] = {}
-        try:
-            yield self.conductance
-        finally:
-            self.conductance.flags.writeable = False
-            self._shared["version"] += 1
-            del self._shared["recorded"]
-        self._shared["block_sums"] = {key: (self.version, sums) for key, sums in recorded.items()}
-
-    def record_block_sums(self, block: slice, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray) -> None:
-        """Inside `editing_conductances`: the row sums (shape[0],) and column sums (shape[1],),
-        siemens, of `conductance[block]` as a `shape` matrix after this edit, found by the
-        editor in its own pass; `block_sums` returns them for the new version."""
-        if "recorded" not in self._shared:
-            raise RuntimeError("record_block_sums is only meaningful inside editing_conductances()")
-        self._shared["recorded"][block.start, block.stop, shape] = (rows, cols)
-
-    def block_sums(self, block: slice, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """Row sums (shape[0],) and column sums (shape[1],), siemens, of `conductance[block]`
-        seen as a `shape` matrix: the recorded ones of the current version, else computed
-        (and kept for this version)."""
-        known = self._shared.setdefault("block_sums", {})
-        key = (block.start, block.stop, shape)
-        if key not in known or known[key][0] != self.version:
-            matrix = self.conductance[block].reshape(shape)
-            known[key] = (self.version, (matrix.sum(axis=1), matrix.sum(axis=0)))
-        return known[key][1]
-
-    def use_conductance_dtype(self, dtype) -> None:
-        """Store `conductance` in `dtype` (float32 halves the memory the layered path streams).
-
-        Bumps `version`; clamped variants pick up the new array on their next use.
-        """
-        dtype = np.dtype(dtype)
-        if self.conductance.dtype != dtype:
-            self.conductance = self.conductance.astype(dtype)
-            self.conductance.flags.writeable = False
-            self._shared["version"] += 1
+        self.netlist_conductance.flags.writeable = False
 
     @property
     def sources(self):
@@ -249,7 +206,7 @@ class CompiledCircuit:
     def derived(self, key, compute: Callable[[], object]):
         """The value of `compute()` for `key`, computed on first use and kept: the one
         store of data derived from this circuit's tables (plans, incidence matrices,
-        clamped variants). Data that depends on the conductances keys on `version`."""
+        clamped variants); data derived from values keys on `CircuitValues.key`."""
         if key not in self._derived:
             self._derived[key] = compute()
         return self._derived[key]
@@ -290,7 +247,7 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
                           & (group_of[ideal_a] != group_of[ideal_c]))
     return CompiledCircuit(
         circuit=circuit, node_names=node_names, n_user=len(names),
-        res_a=res_a, res_b=res_b, conductance=np.array(conductance, dtype=float), res_names=res_names,
+        res_a=res_a, res_b=res_b, netlist_conductance=np.array(conductance, dtype=float), res_names=res_names,
         ideal_a=ideal_a, ideal_c=ideal_c,
         ideal_vf=np.array([circuit.models[d.model].vf for d in ideal], dtype=float),
         ideal_names=[d.name for d in ideal],

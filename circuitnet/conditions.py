@@ -46,7 +46,8 @@ class Clamp:
 class SourceTable:
     """The circuit's voltage and current sources, in card order, with their netlist values.
 
-    names: lower-case source names; defaults: values (volts or amperes), shape (n,);
+    names: lower-case source names; defaults: the netlist's values (volts or amperes),
+    shape (n,), read-only;
     column: name -> position; inputs: positions of the `*@ input` sources (or None);
     nodes: the circuit's node names, to check nudged and clamped nodes against.
     Build it once per circuit (`SourceTable.of`) when solving it many times.
@@ -77,8 +78,9 @@ class SourceTable:
         inputs = None
         if spec is not None and all(n in column for n in spec.sources):
             inputs = np.array([column[n] for n in spec.sources], dtype=np.intp)
-        return cls(names, np.array([e.value for e in sources], dtype=float), column, inputs,
-                   frozenset(circuit.nodes))
+        defaults = np.array([e.value for e in sources], dtype=float)
+        defaults.flags.writeable = False
+        return cls(names, defaults, column, inputs, frozenset(circuit.nodes))
 
 
 @dataclass
@@ -104,7 +106,8 @@ class Conditions:
 
 
 def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | None = None,
-                    clamp: Clamp | None = None, table: SourceTable | None = None) -> Conditions:
+                    clamp: Clamp | None = None, table: SourceTable | None = None,
+                    source_values: np.ndarray | None = None) -> Conditions:
     """Resolve `inputs` into per-example source values.
 
     inputs: None (the netlist's values); a mapping from source name to a value or an
@@ -113,8 +116,11 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
         mirrored when it says so.
     table: the circuit's SourceTable, when the caller keeps one (saves a pass over the
         elements of a large circuit).
+    source_values: (n_sources,) the values of the sources the inputs do not set, in
+        `table.names` order (`CircuitValues.sources`); default the netlist's.
     """
     table = table or SourceTable.of(circuit)
+    defaults = table.defaults if source_values is None else source_values
     if inputs is None or isinstance(inputs, Mapping):
         overrides = {name.lower(): np.asarray(v, dtype=float) for name, v in (inputs or {}).items()}
         unknown = sorted(set(overrides) - set(table.column))
@@ -122,13 +128,13 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
             raise CircuitValidationError(
                 f"cannot set {', '.join(unknown)}: no voltage or current source of that name")
         batch = _batch_size([v.shape[0] for v in overrides.values() if v.ndim == 1], nudge, clamp)
-        values = np.repeat(table.defaults[None, :], batch, axis=0)
+        values = np.repeat(defaults[None, :], batch, axis=0)
         for name, value in overrides.items():
             values[:, table.column[name]] = value
     else:
         features = _input_values(circuit, np.asarray(inputs, dtype=float))
         batch = _batch_size([features.shape[0]], nudge, clamp)
-        values = np.repeat(table.defaults[None, :], batch, axis=0)
+        values = np.repeat(defaults[None, :], batch, axis=0)
         values[:, table.inputs] = features
     for extra in (nudge, clamp):
         check_nodes(table, extra, batch)

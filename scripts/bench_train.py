@@ -147,7 +147,7 @@ def fastest_bound(sizes: list[int], batch: int, sweeps: int, dtype: str) -> dict
     return {**fastest, "one_thread_total_s": bounds[0]["total_s"]}
 
 
-def solver_sweep(cc, model: str, batch: int, dtype: str, x: np.ndarray) -> dict:
+def solver_sweep(cc, values, model: str, batch: int, dtype: str, x: np.ndarray) -> dict:
     """The cd solver per sweep beside the products of one sweep (same shapes, dtype).
 
     marginal: (solve with 5K sweeps - solve with K sweeps) / 4K, same inputs (the input
@@ -160,14 +160,14 @@ def solver_sweep(cc, model: str, batch: int, dtype: str, x: np.ndarray) -> dict:
     kind = np.dtype(dtype).type
     sweeps = MODELS[model][4]
     xa, xb = x[:batch], x[batch:2 * batch]
-    solve(cc, xa, sweeps=sweeps, dtype=kind)
-    short, _ = median_time(lambda: solve(cc, xa, sweeps=sweeps, dtype=kind), 9)
-    long, _ = median_time(lambda: solve(cc, xa, sweeps=5 * sweeps, dtype=kind), 9)
+    solve(cc, xa, sweeps=sweeps, dtype=kind, values=values)
+    short, _ = median_time(lambda: solve(cc, xa, sweeps=sweeps, dtype=kind, values=values), 9)
+    long, _ = median_time(lambda: solve(cc, xa, sweeps=5 * sweeps, dtype=kind, values=values), 9)
     flip = [0]
 
     def fresh_solve():
         flip[0] ^= 1
-        return solve(cc, xa if flip[0] else xb, sweeps=sweeps, dtype=kind)
+        return solve(cc, xa if flip[0] else xb, sweeps=sweeps, dtype=kind, values=values)
     fresh, _ = median_time(fresh_solve, 9)
     per_sweep = (long - short) / (4 * sweeps)
     features, hidden, classes = MODELS[model][:3]
@@ -293,8 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         circuit = build_drn(features, hidden, classes, gain=gain, seed=0, gmax=1e3)
         x_all, y_all, _ = load_features(args.data, 4096, features, 0)
         cc = circuit.compile()
-        cc.use_conductance_dtype("float32")
-        payload["solver_sweep"] = [solver_sweep(cc, "1h", batch, "float32", x_all) for batch in (4, 64)]
+        values = cc.values()
+        values.use_dtype("float32")
+        payload["solver_sweep"] = [solver_sweep(cc, values, "1h", batch, "float32", x_all) for batch in (4, 64)]
         print("solver sweep:", payload["solver_sweep"], flush=True)
         write_json(args.out, payload)
         del cc

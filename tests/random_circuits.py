@@ -59,3 +59,26 @@ def random_circuit(seed: int, n_nodes: int = 8, *, ideal: int = 3, shockley: int
             add(DIODE, load, "0", model="dshock")
         control = (load, "0")
     return circuit
+
+
+def randomised_drn(hidden: list[int], seed: int, features: int = 5, classes: int = 3,
+                   shuffle: bool = False) -> tuple[Circuit, np.random.Generator]:
+    """A DRN (`build_drn`) with random conductances (0.05..1 S) and bias currents (not
+    build_drn's initial ones), and the generator for what the test draws next; `shuffle`
+    lists its elements in random order (dense blocks then gather their matrices instead
+    of viewing them)."""
+    from circuitnet.networks import build_drn
+
+    rng = np.random.default_rng(seed)
+    circuit = build_drn(features, hidden, classes, gain=2.0, seed=seed)
+    names = list(circuit.elements)
+    if shuffle:
+        rng.shuffle(names)
+        circuit.elements = {name: circuit.elements[name] for name in names}
+    for name in names:
+        element = circuit.elements[name]
+        if element.kind is RESISTOR:
+            element.value = 1.0 / rng.uniform(0.05, 1.0)
+        elif name.startswith("ib"):
+            element.value = rng.normal(0.0, 0.3)
+    return circuit, rng

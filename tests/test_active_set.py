@@ -35,7 +35,7 @@ def test_polish_corrects_a_wrong_active_set(seed):
         return
     state = State.prepare(cc, make_conditions(circuit), None, np.float64)
     v = state.v.copy()
-    assert polish(cc, v, state.off, state.inj, state.leak, 1e-9)
+    assert polish(cc, cc.netlist_conductance, v, state.off, state.inj, state.leak, 1e-9)
     np.testing.assert_allclose(v[:, :cc.n_user], expected, atol=1e-10)
 
 

@@ -8,23 +8,13 @@ from circuitnet.conditions import Clamp, Nudge
 from circuitnet.errors import CircuitValidationError
 from circuitnet.networks import build_drn
 from circuitnet.solvers import solve
-from random_circuits import random_circuit
+from random_circuits import random_circuit, randomised_drn
 
 
 def random_layered(hidden, seed, features=5, classes=3, shuffle=False):
-    """A compiled DRN with random conductances and biases; `shuffle` lists its elements in
-    random order (the dense blocks then gather their matrices instead of viewing them)."""
-    rng = np.random.default_rng(seed)
-    circuit = build_drn(features, hidden, classes, gain=2.0, seed=seed)
-    if shuffle:
-        names = list(circuit.elements)
-        rng.shuffle(names)
-        circuit.elements = {name: circuit.elements[name] for name in names}
-    cc = circuit.compile()
-    cc.set_conductances(rng.uniform(0.05, 1.0, cc.conductance.shape))
-    biases = np.array([name.startswith("ib") for name in cc.sources.names])
-    cc.sources.defaults[biases] = rng.normal(0.0, 0.3, biases.sum())
-    return cc, rng
+    """A compiled DRN with random conductances and biases (`randomised_drn`)."""
+    circuit, rng = randomised_drn(hidden, seed, features, classes, shuffle)
+    return circuit.compile(), rng
 
 
 def case(hidden, seed, shuffle, kind, batch=4):

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from circuitnet.dense_kernels import SERIAL_CELLS, SKINNY_ROWS, rank_update_clip, skinny_product
-from circuitnet.networks import build_drn
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -43,20 +42,3 @@ def test_rank_update_clip_refuses_views_and_empty_updates():
         rank_update_clip(w[:, ::2], 1.0, np.ones((1, 4)), np.ones((1, 3)), 0.0, 2.0)
     with pytest.raises(ValueError, match="rank"):
         rank_update_clip(w, 1.0, np.ones((0, 4)), np.ones((0, 6)), 0.0, 2.0)
-
-
-def test_block_sums_are_recorded_inside_an_edit_and_computed_otherwise():
-    cc = build_drn(3, [4], 2, seed=0).compile()
-    block, shape = slice(0, 24), (6, 4)
-    rows, cols = cc.block_sums(block, shape)
-    matrix = cc.conductance[block].reshape(shape)
-    np.testing.assert_allclose(rows, matrix.sum(axis=1))
-    np.testing.assert_allclose(cols, matrix.sum(axis=0))
-    with cc.editing_conductances() as conductance:
-        conductance[block] *= 2.0
-        cc.record_block_sums(block, shape, np.full(6, -1.0), np.full(4, -2.0))  # what the editor says
-    assert cc.block_sums(block, shape)[0][0] == -1.0 and cc.block_sums(block, shape)[1][0] == -2.0
-    cc.set_conductances(np.ones(24), block)  # a later change drops the record
-    np.testing.assert_allclose(cc.block_sums(block, shape)[1], np.full(4, 6.0))
-    with pytest.raises(RuntimeError, match="editing_conductances"):
-        cc.record_block_sums(block, shape, rows, cols)

@@ -30,8 +30,8 @@ def test_coupling_matrix_reads_the_conductances():
     cc = build_drn(3, [4], 2, seed=5).compile()
     plan = plan_layers(cc)
     for coupling in plan.couplings:
-        matrix = coupling.matrix(cc.conductance)
+        matrix = coupling.matrix(cc.netlist_conductance)
         rows = {n: k for k, n in enumerate(coupling.rows)}
         cols = {n: k for k, n in enumerate(coupling.cols)}
         for r in coupling.resistors:
-            assert matrix[rows[cc.res_a[r]], cols[cc.res_b[r]]] == cc.conductance[r]
+            assert matrix[rows[cc.res_a[r]], cols[cc.res_b[r]]] == cc.netlist_conductance[r]

@@ -62,16 +62,16 @@ def build_drn_initial(hidden):
     return Trainer(build_drn(5, hidden, 3, gain=3.0, seed=2)).conductances_.copy()
 
 
-def test_parameters_are_the_compiled_array():
+def test_parameters_are_the_simulator_values():
     trainer = Trainer(build_drn(5, [8], 3, gain=3.0, seed=2), dtype="float32", batch_size=4, epochs=1, beta=0.05,
                       sweeps=8)
-    cc = trainer.simulator.compiled
-    assert np.shares_memory(trainer.params_.conductances, cc.conductance)
-    assert cc.conductance.dtype == np.float32 and not cc.conductance.flags.writeable
-    version = cc.version
+    values = trainer.simulator.values
+    assert np.shares_memory(trainer.params_.conductances, values.conductance)
+    assert values.conductance.dtype == np.float32 and not values.conductance.flags.writeable
+    version = values.version
     x, y = data(8)
     trainer.fit(x, y)
-    assert cc.version > version and not cc.conductance.flags.writeable
+    assert values.version > version and not values.conductance.flags.writeable
     with pytest.raises(ValueError):
         trainer.params_.conductances[0] = 1.0
 

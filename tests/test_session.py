@@ -10,17 +10,13 @@ from circuitnet.learning.trainer import Trainer
 from circuitnet.networks import build_drn
 from circuitnet.solvers import solve
 from circuitnet.solvers.session import KernelSession, LayeredSession, open_session
-from random_circuits import random_circuit
+from random_circuits import random_circuit, randomised_drn
 
 
 def randomised(hidden, seed, features=5, classes=3):
-    """A compiled DRN with random conductances and biases (not build_drn's initial ones)."""
-    rng = np.random.default_rng(seed)
-    cc = build_drn(features, hidden, classes, gain=2.0, seed=seed).compile()
-    cc.set_conductances(rng.uniform(0.05, 1.0, cc.conductance.shape))
-    biases = np.array([name.startswith("ib") for name in cc.sources.names])
-    cc.sources.defaults[biases] = rng.normal(0.0, 0.3, biases.sum())
-    return cc, rng
+    """A compiled DRN with random conductances and biases (`randomised_drn`)."""
+    circuit, rng = randomised_drn(hidden, seed, features, classes)
+    return circuit.compile(), rng
 
 
 @pytest.mark.parametrize("hidden", [[6], [7, 5], [5, 4, 3]])
@@ -28,7 +24,7 @@ def randomised(hidden, seed, features=5, classes=3):
 @pytest.mark.parametrize("seed", range(4))
 def test_free_and_nudged_states_equal_solve(hidden, dtype, seed):
     cc, rng = randomised(hidden, seed)
-    session = LayeredSession(cc, dtype)
+    session = LayeredSession(cc, dtype=dtype)
     x = rng.random((4, 5))
     atol = 1e-12 if dtype == np.float64 else 2e-5
     free = session.solve(x, sweeps=4)
@@ -43,25 +39,31 @@ def test_free_and_nudged_states_equal_solve(hidden, dtype, seed):
 
 
 def test_prepared_work_follows_inputs_conductances_and_biases():
+    """Every edit of the session's values (and of the input array in place) reaches the
+    next solve: compared with `solve` given the same values."""
     cc, rng = randomised([6], 9)
-    session = LayeredSession(cc)
+    values = cc.values()
+    session = LayeredSession(cc, values)
     x = rng.random((3, 5))
     session.solve(x, sweeps=5)
 
     def check():
-        np.testing.assert_allclose(session.solve(x, sweeps=5), solve(cc, x, sweeps=5).voltages, atol=1e-12)
+        np.testing.assert_allclose(session.solve(x, sweeps=5), solve(cc, x, sweeps=5, values=values).voltages,
+                                   atol=1e-12)
 
     x[1] = rng.random(5)  # the same array, changed in place
     check()
-    cc.set_conductances(cc.conductance * rng.uniform(0.5, 1.5, cc.conductance.shape))
+    before = session.solve(x, sweeps=5)
+    values.set_conductances(values.conductance * rng.uniform(0.5, 1.5, values.conductance.shape))
     check()
-    with cc.editing_conductances() as conductance:
+    with values.editing() as conductance:
         conductance[:10] *= 2.0
     check()
-    cc.sources.defaults[cc.sources.column["ib1_0"]] += 0.25
+    values.set_sources(values.sources[cc.sources.column["ib1_0"]] + 0.25, cc.sources.column["ib1_0"])
     check()
+    assert not np.allclose(session.solve(x, sweeps=5), before, atol=1e-3)  # the edits acted
     np.testing.assert_allclose(session.solve({"ib2_1": 0.1}, sweeps=5),
-                               solve(cc, {"ib2_1": 0.1}, sweeps=5).voltages, atol=1e-12)
+                               solve(cc, {"ib2_1": 0.1}, sweeps=5, values=values).voltages, atol=1e-12)
 
 
 def test_bad_requests_are_named():

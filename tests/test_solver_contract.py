@@ -159,17 +159,19 @@ def test_random_general_circuits(name, seed):
 
 
 @pytest.mark.parametrize("name", SOLVERS)
-def test_edits_of_the_compiled_values_reach_the_solver(name):
-    """A conductance and a bias current changed on the compiled circuit: every solver
+def test_edits_of_the_values_reach_the_solver(name):
+    """A conductance and a bias current changed in the caller's values: every solver
     solves the edited circuit (compared with a fresh compile of the edited netlist)."""
     circuit = layered_network(7)
     cc = circuit.compile()
+    values = cc.values()
     bias = cc.sources.column["ib1_0"]
-    cc.sources.defaults[bias] = 0.3
-    cc.set_conductances(cc.conductance[:3] * 2.0, slice(0, 3))
-    edited = cc.current_circuit()
+    values.set_sources(0.3, bias)
+    values.set_conductances(values.conductance[:3] * 2.0, slice(0, 3))
+    edited = cc.circuit_with(values)
     assert edited.elements["ib1_0"].value == 0.3
+    assert circuit.elements["ib1_0"].value != 0.3  # the circuit itself is not changed
     x = np.random.default_rng(1).uniform(-1.0, 1.0, (2, 4))
-    assert_solution(name, edited, run(name, cc, x), x)
+    assert_solution(name, edited, run(name, cc, x, values=values), x)
     before = solve(circuit, x, solver="qp").voltages
     assert not np.allclose(solve(edited, x, solver="qp").voltages, before, atol=1e-3)

@@ -11,11 +11,12 @@ from typing import Iterator
 import numpy as np
 
 from ..circuit import Circuit
-from ..compiled import CompiledCircuit
+from ..compiled import CompiledCircuit, as_slice
 from ..conditions import Clamp, Nudge
 from ..errors import CircuitValidationError, ConvergenceError, DataError
 from ..solvers import SOLVERS, solve
 from ..solvers.session import KernelSession, LayeredSession, open_session
+from ..values import CircuitValues
 from .parameters import Parameters, circuit_with
 
 
@@ -66,7 +67,7 @@ class Simulator:
         self.nodes = circuit.nodes
         self.output_index = np.array([self.nodes.index(n) for n in circuit.outputs])
         self._target: Circuit | CompiledCircuit = circuit
-        self._working: Circuit | None = None
+        self._values: CircuitValues | None = None
         self._bound: Parameters | None = None
         self._outputs_at: tuple | None = None
         self._order: tuple | None = None
@@ -75,57 +76,55 @@ class Simulator:
     def set_parameters(self, params: Parameters) -> None:
         """Use these conductances and biases for the following solves.
 
-        With the cd solver a private copy of the circuit is compiled once; later calls
-        overwrite its conductance array and its bias sources' values (`sources.defaults`)
-        in place, or, for parameters made the compiled array's own by `bind`, only the biases.
+        With the cd solver the circuit is compiled once and the parameters are written into
+        the simulator's `values` (`CircuitValues`), or, for parameters made the values' own
+        by `bind`, only the biases.
         """
         if self.settings.solver != "cd":
             self._target = circuit_with(self.circuit, params)
             return
-        if self._working is None:
-            self._working = circuit_with(self.circuit, params)
-            self._target = self._working.compile()
+        if self._values is None:
+            self._target = self.circuit.compile()
+            self._values = self._target.values()
             position = {name: k for k, name in enumerate(self._target.res_names)}
-            self._res_index = np.array([position[n] for n in params.resistors], dtype=np.intp)
+            self._res_index = as_slice(np.array([position[n] for n in params.resistors], dtype=np.intp))
             column = self._target.sources.column
-            self._bias_index = np.array([column[n] for n in params.sources], dtype=np.intp)
-            if len(self._bias_index) and np.all(np.diff(self._bias_index) == 1):
-                self._bias_index = slice(int(self._bias_index[0]), int(self._bias_index[-1]) + 1)
+            self._bias_index = as_slice(np.array([column[n] for n in params.sources], dtype=np.intp))
             if self.settings.sweeps is not None:
-                self._session = open_session(self._target, np.dtype(self.settings.dtype).type,
+                self._session = open_session(self._target, self._values, np.dtype(self.settings.dtype).type,
                                              self.settings.layered)
         if params is not self._bound:
-            self._target.set_conductances(params.conductances, self._res_index)
-        self._target.sources.defaults[self._bias_index] = params.biases
+            self._values.set_conductances(params.conductances, self._res_index)
+        if len(params.biases):
+            self._values.set_sources(params.biases, self._bias_index)
 
     def bind(self, params: Parameters) -> CompiledCircuit | None:
-        """Make `params.conductances` the compiled circuit's own conductance array (cd solver).
+        """Make `params.conductances` the simulator's own conductance array (cd solver).
 
         When the trainable resistors are the compiled circuit's first ones, in order (as
-        `build_drn` lists them), the compiled array is stored in the solver's dtype and
-        params.conductances becomes a read-only view of it: updates are written in place
-        inside `editing`, and `set_parameters` copies nothing. Returns the compiled circuit
-        when bound, else None (params unchanged).
+        `build_drn` lists them), `values` stores its conductances in the solver's dtype
+        and params.conductances becomes a read-only view of them: updates are written in
+        place inside `editing`, and `set_parameters` copies nothing. Returns the compiled
+        circuit when bound, else None (params unchanged).
         """
         if self.settings.solver != "cd":
             return None
         self.set_parameters(params)
-        cc = self._target
         n = len(params.resistors)
-        if not np.array_equal(self._res_index, np.arange(n)):
+        if not (isinstance(self._res_index, slice) and self._res_index == slice(0, n)):
             return None
-        cc.use_conductance_dtype(self.settings.dtype)
-        params.conductances = cc.conductance[:n]
+        self._values.use_dtype(self.settings.dtype)
+        params.conductances = self._values.conductance[:n]
         self._bound = params
-        return cc
+        return self._target
 
     @contextmanager
     def editing(self, params: Parameters) -> Iterator[np.ndarray | None]:
         """A block in which `params` may be changed in place. For bound parameters, yields the
-        writable compiled conductance array (the solver sees the new values after the block);
-        otherwise yields None and the next `set_parameters` copies the values."""
+        writable conductance array of `values` (the solver sees the new values after the
+        block); otherwise yields None and the next `set_parameters` copies the values."""
         if params is self._bound:
-            with self._target.editing_conductances() as conductance:
+            with self._values.editing() as conductance:
                 view = params.conductances
                 view.flags.writeable = True  # a view keeps the flag it was made with
                 try:
@@ -137,23 +136,30 @@ class Simulator:
 
     @property
     def compiled(self) -> CompiledCircuit | None:
-        """The compiled working circuit (cd solver, after the first `set_parameters`)."""
+        """The compiled circuit (cd solver, after the first `set_parameters`)."""
         return self._target if isinstance(self._target, CompiledCircuit) else None
+
+    @property
+    def values(self) -> CircuitValues | None:
+        """The conductances and source values solved with (cd solver, after the first
+        `set_parameters`)."""
+        return self._values
 
     def _output_conductance(self) -> np.ndarray:
         """Total conductance of the resistors at each output node, siemens (from resistors
         touching an output only, found once)."""
-        cc = self._target
+        cc, key = self._target, self._values.key
         if self._outputs_at is None:
             slot = np.full(cc.n_all, -1, dtype=np.intp)
             slot[[cc.node_index(n) for n in self.circuit.outputs]] = np.arange(len(self.circuit.outputs))
             ends = [(np.flatnonzero(slot[pins] >= 0), slot[pins][slot[pins] >= 0]) for pins in (cc.res_a, cc.res_b)]
-            self._outputs_at = (ends, -1, None)
-        ends, version, values = self._outputs_at
-        if version != cc.version:
+            self._outputs_at = (ends, None, None)
+        ends, known, values = self._outputs_at
+        if known != key:
             n = len(self.circuit.outputs)
-            values = sum(np.bincount(where, cc.conductance[resistors].astype(float), n) for resistors, where in ends)
-            self._outputs_at = (ends, cc.version, values)
+            conductance = self._values.conductance
+            values = sum(np.bincount(where, conductance[resistors].astype(float), n) for resistors, where in ends)
+            self._outputs_at = (ends, key, values)
         return values
 
     @property
@@ -187,7 +193,7 @@ class Simulator:
         return self._in_node_order(names, plus), self._in_node_order(names, minus)
 
     def _check_negative_nudge(self, beta: float) -> None:
-        if beta < 0 and self._working is not None and -beta >= self._output_conductance().min():
+        if beta < 0 and self._values is not None and -beta >= self._output_conductance().min():
             conductance = self._output_conductance()
             k = int(np.argmin(conductance))
             raise ConvergenceError(
@@ -211,7 +217,8 @@ class Simulator:
             return self._in_node_order(self._session.cc.node_names, voltages)
         solution = solve(self._target, x, solver=s.solver, tol=s.tol, max_sweeps=MAX_SWEEPS,
                          sweeps=s.sweeps if s.solver == "cd" else None, dtype=np.dtype(s.dtype).type,
-                         **({"layered": s.layered} if s.solver == "cd" else {}), **conditions)
+                         **({"layered": s.layered, "values": self._values} if s.solver == "cd" else {}),
+                         **conditions)
         return self._in_node_order(solution.nodes, solution.voltages)
 
     def _in_node_order(self, names: list[str], voltages: np.ndarray) -> np.ndarray:

@@ -143,7 +143,7 @@ class Trainer:
                 sums = self.optimizer_.step_layered(conductance, self.fast_rule_.blocks, grads, self.params_,
                                                     grad_b, epoch)
                 for block, rows, cols in sums:
-                    self.simulator.compiled.record_block_sums(block.where, block.shape, rows, cols)
+                    self.simulator.values.record_block_sums(block.where, block.shape, rows, cols)
         else:
             grad_g, grad_b = estimate_gradient(self.pins, contrast)
             if not (np.all(np.isfinite(grad_g)) and np.all(np.isfinite(grad_b))):

@@ -10,6 +10,7 @@ from ..compiled import CompiledCircuit
 from ..conditions import Clamp, Inputs, Nudge, make_conditions
 from ..errors import CircuitValidationError
 from ..solution import Solution
+from ..values import CircuitValues
 
 #: solver name -> module inside circuitnet.solvers exposing solve_conditions(circuit, conditions, options).
 SOLVERS = {"cd": "coordinate_descent", "qp": "qp", "spice": "spice"}
@@ -21,11 +22,11 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
           tol: float = DEFAULT_TOL, max_sweeps: int = 100_000, sweeps: int | None = None,
           warm_start: np.ndarray | None = None, nudge: Nudge | None = None,
           clamp: Clamp | None = None, dtype: type = np.float64,
-          layered: bool | None = None) -> Solution:
+          layered: bool | None = None, values: CircuitValues | None = None) -> Solution:
     """DC steady state of `circuit` for a batch of conditions.
 
     circuit: a Circuit, or a CompiledCircuit (`circuit.compile()`) to skip compiling on
-        every call; its `conductance` array (siemens) may be changed between calls.
+        every call.
 
     inputs: see `circuitnet.conditions.make_conditions` (a dict of source values, or an
         array (batch, n_features) for the `*@ input` sources).
@@ -42,6 +43,9 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
         circuit), True dense matrix products (layered networks only, else an error), None
         (default) dense where the circuit is layered and its coupling matrices are dense
         enough to pay. The states are the same either way, to rounding.
+    values: the conductances and source values to solve with (`CircuitValues`, from
+        `compiled.values()`, edited by the caller); None: the netlist's. Every solver
+        reads them.
     Returns a Solution; raises CircuitError subclasses on bad circuits or no convergence.
     """
     if solver not in SOLVERS:
@@ -50,12 +54,15 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
         from .coordinate_descent import solve_conditions
 
         compiled = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
+        values = compiled.netlist_values if values is None else values
+        compiled.check_values(values)
         conditions = make_conditions(compiled.circuit, inputs, nudge=nudge, clamp=clamp,
-                                     table=compiled.sources)
-        return solve_conditions(compiled, conditions, tol=tol, max_sweeps=max_sweeps,
+                                     table=compiled.sources, source_values=values.sources)
+        return solve_conditions(compiled, conditions, values, tol=tol, max_sweeps=max_sweeps,
                                 warm_start=warm_start, dtype=dtype, sweeps=sweeps, layered=layered)
-    if isinstance(circuit, CompiledCircuit):
-        circuit = circuit.current_circuit()
+    if isinstance(circuit, CompiledCircuit) or values is not None:
+        compiled = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
+        circuit = compiled.circuit_with(values)
     conditions = make_conditions(circuit, inputs, nudge=nudge, clamp=clamp)
     module = importlib.import_module(f".{SOLVERS[solver]}", __name__)
     return module.solve_conditions(circuit, conditions, tol=tol, max_sweeps=max_sweeps,

@@ -29,19 +29,21 @@ def can_polish(cc: CompiledCircuit) -> bool:
     return not len(cc.shock_a) and not len(cc.vcvs_names) and cc.n_groups > 0
 
 
-def polish(cc: CompiledCircuit, v: np.ndarray, off: np.ndarray, inj: np.ndarray, leak: np.ndarray,
-           tol_v: float) -> bool:
+def polish(cc: CompiledCircuit, conductance: np.ndarray, v: np.ndarray, off: np.ndarray,
+           inj: np.ndarray, leak: np.ndarray, tol_v: float) -> bool:
     """Replace v (batch, n_all) by the exact steady state, starting from its active set.
 
+    conductance: (n_res,) siemens.
     off, inj: (batch, n_all) node offsets (volts) and injected currents (amperes); leak:
     (n_all,) nudging conductances (siemens); tol_v: volts within which a diode counts as
     conducting or violated (and, times the largest conductance, amperes within which a
     diode current counts as negative). Returns False (v unchanged) when the active-set loop fails.
     """
     exact = np.empty_like(v)
-    tol_i = tol_v * float(cc.conductance.max(initial=1.0))
+    conductance = np.asarray(conductance, dtype=np.float64)
+    tol_i = tol_v * float(conductance.max(initial=1.0))
     for b in range(v.shape[0]):
-        point = _polish_one(cc, v[b], off[b], inj[b], leak, tol_v, tol_i)
+        point = _polish_one(cc, conductance, v[b], off[b], inj[b], leak, tol_v, tol_i)
         if point is None:
             return False
         exact[b] = point
@@ -49,16 +51,16 @@ def polish(cc: CompiledCircuit, v: np.ndarray, off: np.ndarray, inj: np.ndarray,
     return True
 
 
-def _polish_one(cc, v, off, inj, leak, tol_v, tol_i):
+def _polish_one(cc, conductance, v, off, inj, leak, tol_v, tol_i):
     active = cc.ideal_vf - (v[cc.ideal_a] - v[cc.ideal_c]) <= 10 * tol_v
     for _ in range(MAX_ROUNDS):
         ties = _tie_groups(cc, off, active)
         if ties is None:
             return None
         root, shift, forest = ties
-        point = _solve_merged(cc, v, off, inj, leak, root, shift)
+        point = _solve_merged(cc, conductance, v, off, inj, leak, root, shift)
         slack = cc.ideal_vf - (point[cc.ideal_a] - point[cc.ideal_c])
-        current = _diode_currents(cc, point, inj, leak, forest)
+        current = _diode_currents(cc, conductance, point, inj, leak, forest)
         violated = ~active & (slack < -tol_v)
         negative = np.zeros_like(active)
         negative[forest] = current < -tol_i
@@ -109,7 +111,7 @@ def _tie_groups(cc, off, active):
     return root, shift, np.array(forest, dtype=np.int64)
 
 
-def _solve_merged(cc, v, off, inj, leak, root, shift):
+def _solve_merged(cc, conductance, v, off, inj, leak, root, shift):
     """Node voltages minimising the energy with the merged groups' unknowns free (v: a guess)."""
     n = cc.n_groups
     group = cc.group_of
@@ -120,7 +122,7 @@ def _solve_merged(cc, v, off, inj, leak, root, shift):
     index[unknowns] = np.arange(len(unknowns))
     var = index[node_root]
     ra, rb = var[cc.res_a], var[cc.res_b]
-    g = cc.conductance
+    g = conductance
     keep = ra != rb
     ra, rb, g = ra[keep], rb[keep], g[keep]
     ca, cb = const[cc.res_a][keep], const[cc.res_b][keep]
@@ -154,7 +156,7 @@ def _solve_spd(matrix: sp.csc_matrix, rhs: np.ndarray, guess: np.ndarray) -> np.
     return solution if info == 0 else np.atleast_1d(spsolve(matrix, rhs))
 
 
-def _diode_currents(cc, v, inj, leak, forest):
+def _diode_currents(cc, conductance, v, inj, leak, forest):
     """Signed currents of the forest's diodes that restore KCL at every free group."""
-    inflow = cc.incidence()[0] @ (cc.conductance * (v[cc.res_a] - v[cc.res_b])) + inj - leak * v
+    inflow = cc.incidence()[0] @ (conductance * (v[cc.res_a] - v[cc.res_b])) + inj - leak * v
     return forest_currents(cc, group_sums(cc, inflow[None, :])[0], forest)

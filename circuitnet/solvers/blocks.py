@@ -20,6 +20,7 @@ import numpy as np
 
 from ..compiled import CompiledCircuit
 from ..errors import CircuitValidationError, ConvergenceError, InfeasibleCircuitError
+from ..values import CircuitValues
 from . import kernels
 from .active_set import polish
 from .kkt import balance, diode_violation
@@ -32,10 +33,12 @@ POLISH_EPSILONS = 64
 
 
 class KernelBlocks:
-    """Every class by the numba kernel, over a solve's state (arrays v, off, inj, leak)."""
+    """Every class by the numba kernel, over a solve's state (arrays v, off, inj, leak)
+    with the conductances of `values`."""
 
-    def __init__(self, cc: CompiledCircuit, state):
-        self.cc, self.state = cc, state
+    def __init__(self, cc: CompiledCircuit, values: CircuitValues, state):
+        self.cc, self.state, self.values = cc, state, values
+        self.conductance = values.conductance.astype(state.v.dtype)  # the kernel's working copy
 
     def relax(self, tol_v: float, max_sweeps: int, fixed: int | None, tight: float | None = None,
               strict: bool = True) -> int:
@@ -51,7 +54,7 @@ class KernelBlocks:
             state.v, state.off, state.inj, state.leak, -1.0 if fixed else tol_v,
             10 * tol_v + 1e-12 if tight is None else tight, fixed or max_sweeps, not fixed, counts,
             cc.group_of, cc.grp_ptr, cc.grp_nodes, cc.adj_ptr, cc.adj_node, cc.adj_res,
-            cc.conductance.astype(dtype), cc.idio_ptr, cc.idio_idx, cc.idio_role, cc.ideal_a, cc.ideal_c,
+            self.conductance, cc.idio_ptr, cc.idio_idx, cc.idio_role, cc.ideal_a, cc.ideal_c,
             cc.ideal_vf.astype(dtype), cc.sdio_ptr, cc.sdio_idx, cc.sdio_role, cc.shock_a, cc.shock_c,
             cc.shock_is, cc.shock_nvt, cc.pgrp_ptr, cc.pgrp_idx)
         if (counts < 0).any():
@@ -65,7 +68,7 @@ class KernelBlocks:
         False (state unchanged) when the active-set loop fails."""
         state = self.state
         v = state.v.astype(np.float64)
-        if not polish(self.cc, v, state.off.astype(np.float64), state.inj.astype(np.float64),
+        if not polish(self.cc, self.values.conductance, v, state.off.astype(np.float64), state.inj.astype(np.float64),
                       state.leak.astype(np.float64), tol_v):
             return False
         state.v[...] = v
@@ -75,10 +78,11 @@ class KernelBlocks:
         """(KKT residual in amperes, ideal-diode violation in volts, largest node conductance
         in siemens) of the state (`kkt.balance`)."""
         cc, state = self.cc, self.state
-        result = balance(cc, state.v.astype(np.float64), state.inj.astype(np.float64),
+        g = self.values.conductance.astype(np.float64)
+        result = balance(cc, g, state.v.astype(np.float64), state.inj.astype(np.float64),
                          state.leak.astype(np.float64), tight_tol=10 * tol_v)
         ends = np.concatenate([cc.res_a, cc.res_b])
-        conductance = float(np.bincount(ends, np.concatenate([cc.conductance, cc.conductance]),
+        conductance = float(np.bincount(ends, np.concatenate([g, g]),
                                         minlength=cc.n_all).max(initial=0.0))
         return result.residual, result.diode_violation, conductance
 
@@ -91,9 +95,9 @@ class DenseBlocks:
     polish to the same exact point, and fixed-sweep mode never over-relaxes).
     """
 
-    def __init__(self, cc: CompiledCircuit, state, plan):
+    def __init__(self, cc: CompiledCircuit, values: CircuitValues, state, plan):
         self.cc, self.state = cc, state
-        self.relaxation = LayeredRelaxation(plan, state.v, state.inj, state.leak, cc)
+        self.relaxation = LayeredRelaxation(plan, state.v, state.inj, state.leak, cc, values)
         if self.relaxation.infeasible:
             infeasible(self.relaxation.first_infeasible_example())
 
@@ -130,12 +134,13 @@ class DenseBlocks:
         return relaxation.residual(), violation, relaxation.max_degree
 
 
-def choose_blocks(cc: CompiledCircuit, state, layered: bool | None) -> KernelBlocks | DenseBlocks:
+def choose_blocks(cc: CompiledCircuit, values: CircuitValues, state,
+                  layered: bool | None) -> KernelBlocks | DenseBlocks:
     """The block kind of a solve: dense where `layered` is True (the circuit must be
     layered), the kernel where False, and where None dense when `cc.layer_plan()` finds
     the circuit layered with dense products that pay (`layered.plan_layers`)."""
     if layered is False:
-        return KernelBlocks(cc, state)
+        return KernelBlocks(cc, values, state)
     plan = cc.layer_plan() if layered is None else plan_layers(cc, require_dense_pays=False)
     if plan is None:
         if layered:
@@ -143,8 +148,8 @@ def choose_blocks(cc: CompiledCircuit, state, layered: bool | None) -> KernelBlo
                 "layered=True, but the circuit is not a layered network (every resistor between "
                 "consecutive layers or to a fixed node, ideal diodes only to fixed nodes, no "
                 "Shockley diodes or VCVS)")
-        return KernelBlocks(cc, state)
-    return DenseBlocks(cc, state, plan)
+        return KernelBlocks(cc, values, state)
+    return DenseBlocks(cc, values, state, plan)
 
 
 def infeasible(example: int):

@@ -18,6 +18,7 @@ from ..conditions import Conditions
 from ..errors import ConvergenceError, InfeasibleCircuitError
 from ..solution import LazyCurrents, Solution
 from ..topology import incidence_matrix
+from ..values import CircuitValues
 from .active_set import can_polish
 from .blocks import choose_blocks
 from .kkt import balance
@@ -29,7 +30,8 @@ LOOSE_TOL = 1e-4
 LOOSE_SWEEPS = 2000
 
 
-def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions, *, tol: float,
+def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
+                     values: CircuitValues | None = None, *, tol: float,
                      max_sweeps: int, warm_start: np.ndarray | None = None,
                      dtype: type = np.float64, sweeps: int | None = None,
                      layered: bool | None = None) -> Solution:
@@ -38,15 +40,17 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
     sweeps: when given, run exactly this many sweeps per VCVS iteration (the reference's
     fixed-sweep mode): no convergence error, the residual is still reported.
     layered: the block kind (`blocks.choose_blocks`): True dense, False kernel, None chosen.
+    values: the conductances (the source values are in `conditions`); None: the netlist's.
     """
     start = time.perf_counter()
     cc = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
+    values = cc.netlist_values if values is None else values
     if conditions.clamp is not None:
         cc = cc.with_clamped(tuple(conditions.clamp.nodes))
     state = State.prepare(cc, conditions, warm_start, dtype)
     scale = max(1.0, float(np.abs(state.off).max(initial=0.0)))
     tol_v = max(tol, 8 * np.finfo(dtype).eps) * scale
-    blocks = choose_blocks(cc, state, layered)
+    blocks = choose_blocks(cc, values, state, layered)
     if sweeps is None and can_polish(cc):
         used = _relax_and_polish(blocks, tol_v, scale, max_sweeps)
     else:
@@ -57,9 +61,9 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
             f"an ideal diode is forced beyond its limit by {violation:.3g} V: its terminals are "
             f"fixed by sources, so the diode constraints cannot all hold")
     if sweeps is None and residual > 100.0 * tol_v * max(conductance, 1e-12):
-        return _fall_back(circuit, conditions, residual)
+        return _fall_back(cc, values, conditions, residual)
     return Solution(nodes=cc.node_names[:cc.n_user], voltages=state.v[:, :cc.n_user].copy(),
-                    currents=LazyCurrents(lambda: _currents(cc, state, conditions, tol_v)),
+                    currents=LazyCurrents(lambda: _currents(cc, values, state, conditions, tol_v)),
                     solver="cd", sweeps=used, residual=residual, diode_violation=violation,
                     seconds=time.perf_counter() - start)
 
@@ -210,20 +214,20 @@ def _update_vcvs(cc: CompiledCircuit, state: State) -> float:
     return change
 
 
-def _fall_back(circuit, conditions: Conditions, residual: float) -> Solution:
+def _fall_back(cc: CompiledCircuit, values: CircuitValues, conditions: Conditions,
+               residual: float) -> Solution:
     """Coordinate descent stalled at a non-optimal corner: solve exactly as a QP instead."""
     from . import qp
 
-    if isinstance(circuit, CompiledCircuit):
-        circuit = circuit.current_circuit()
-    solution = qp.solve_conditions(circuit, conditions, tol=1e-12, max_sweeps=0)
+    solution = qp.solve_conditions(cc.circuit_with(values), conditions, tol=1e-12, max_sweeps=0)
     solution.info["fallback"] = f"qp (coordinate descent stalled, residual {residual:.3g} A)"
     return solution
 
 
-def _currents(cc: CompiledCircuit, state: State, conditions: Conditions, tol_v: float) -> dict:
+def _currents(cc: CompiledCircuit, values: CircuitValues, state: State, conditions: Conditions,
+              tol_v: float) -> dict:
     """Every element's current (amperes, SPICE sign), shape (batch,) each."""
-    result = balance(cc, state.v.astype(np.float64), state.inj.astype(np.float64),
+    result = balance(cc, values.conductance, state.v.astype(np.float64), state.inj.astype(np.float64),
                      state.leak.astype(np.float64), tight_tol=10 * tol_v)
     currents: dict[str, np.ndarray] = {}
     for k, name in enumerate(cc.res_names[:cc.n_circuit_res]):

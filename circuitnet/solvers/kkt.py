@@ -36,15 +36,16 @@ class Balance:
     diode_violation: float
 
 
-def balance(cc: CompiledCircuit, v: np.ndarray, inj: np.ndarray, leak: np.ndarray,
-            tight_tol: float) -> Balance:
+def balance(cc: CompiledCircuit, conductance: np.ndarray, v: np.ndarray, inj: np.ndarray,
+            leak: np.ndarray, tight_tol: float) -> Balance:
     """Currents and residual for node voltages v (batch, n_all) in float64.
 
+    conductance: (n_res,) siemens (`CircuitValues.conductance`).
     inj (batch, n_all) and leak (n_all,): current injections (A) and nudging conductances (S).
     tight_tol: slack (volts) under which an ideal diode counts as conducting.
     """
     m_res, m_ideal, m_junction = cc.incidence()
-    resistor = cc.conductance * (v[:, cc.res_a] - v[:, cc.res_b])
+    resistor = conductance * (v[:, cc.res_a] - v[:, cc.res_b])
     junction = shockley_current(v[:, cc.shock_a] - v[:, cc.shock_c], cc.shock_is, cc.shock_nvt, gmin=0.0)
     inflow = resistor @ m_res.T + junction @ m_junction.T + inj - leak * v
     slack = cc.ideal_vf - (v[:, cc.ideal_a] - v[:, cc.ideal_c])

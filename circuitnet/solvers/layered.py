@@ -9,7 +9,7 @@ once (they do not touch each other), odd layers then even layers: each update is
     v_k = clip((sum_j v_j @ M_kj + J_k) / (sum_j deg_kj + leak_k), lo_k, hi_k)
 
 where j runs over the neighbouring layers and the fixed nodes. Coupling matrices are
-views into the compiled conductance array when the circuit lists each layer's resistors
+views into the values' conductance array (`CircuitValues`) when the circuit lists each layer's resistors
 contiguously in row-major order (as `build_drn` does), so training updates reach the
 solver without copies; otherwise they are gathered once per solve.
 """
@@ -22,6 +22,7 @@ import numpy as np
 
 from ..compiled import CompiledCircuit, as_slice
 from ..dense_kernels import skinny_product
+from ..values import CircuitValues
 
 FIXED = -1
 #: a layered circuit takes the dense path only with at most this many layers, and when its
@@ -37,9 +38,9 @@ class Coupling:
     """The resistors between layer `layer` and `other` (another layer's number, or FIXED).
 
     rows/cols: node indices of the resistors' first/second pins; `layer_is_cols` tells
-    which side belongs to `layer`. resistors: their indices in cc.conductance; cells:
+    which side belongs to `layer`. resistors: their indices in the conductance array; cells:
     their row-major positions in the (n_rows, n_cols) matrix; `view`: the slice of
-    cc.conductance that *is* that matrix, when the resistors are listed contiguously.
+    the conductance array that *is* that matrix, when the resistors are listed contiguously.
     """
 
     layer: int
@@ -166,16 +167,16 @@ def _in_first_seen_order(nodes: np.ndarray) -> np.ndarray:
 
 
 class DerivedCache:
-    """Arrays derived from a compiled circuit's conductances, kept while its version holds.
+    """Arrays derived from a circuit's values, kept while the values' key holds.
 
     Within one training step the free and nudged phases share conductances and inputs,
     so the weight matrices (cast to the working dtype), their row and column sums
-    (`CompiledCircuit.block_sums`) and the input layer's projection are computed once,
-    not once per phase.
+    (`CircuitValues.block_sums`) and the input layer's projection are computed once,
+    not once per phase. Keyed on `CircuitValues.key`, which every edit changes.
     """
 
     def __init__(self) -> None:
-        self.version = -1
+        self.key: tuple[int, int] | None = None
         self.store: dict = {}
 
     @staticmethod
@@ -183,18 +184,18 @@ class DerivedCache:
         """The cache of a compiled circuit (created on first use)."""
         return cc.derived("derived", DerivedCache)
 
-    def get(self, cc: CompiledCircuit, key, compute):
-        """store[key], computed by compute() unless already there for cc's current version."""
-        if self.version != cc.version:
+    def get(self, values: CircuitValues, key, compute):
+        """store[key], computed by compute() unless already there for these values."""
+        if self.key != values.key:
             self.store.clear()
-            self.version = cc.version
+            self.key = values.key
         if key not in self.store:
             self.store[key] = compute()
         return self.store[key]
 
-    def projection(self, cc: CompiledCircuit, key, fixed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-        """fixed @ matrix, reused while the fixed voltages and the conductances are the same."""
-        last = self.get(cc, ("projection", key), lambda: {})
+    def projection(self, values: CircuitValues, key, fixed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """fixed @ matrix, reused while the fixed voltages and the values are the same."""
+        last = self.get(values, ("projection", key), lambda: {})
         if "fixed" not in last or last["fixed"].shape != fixed.shape or not np.array_equal(last["fixed"], fixed):
             last.update(fixed=fixed.copy(), product=skinny_product(fixed, matrix))
         return last["product"]
@@ -204,37 +205,38 @@ class LayeredRelaxation:
     """Half-sweeps of a layered circuit for one solve: matrices, constant terms, bounds.
 
     v: node voltages (batch, n_all) with fixed nodes already set; inj (batch, n_all) and
-    leak (n_all,): injected currents (A) and nudging conductances (S). Raises nothing:
-    empty bounds are reported by `infeasible`.
+    leak (n_all,): injected currents (A) and nudging conductances (S); values: the
+    conductances. Raises nothing: empty bounds are reported by `infeasible`.
     """
 
     def __init__(self, plan: LayerPlan, v: np.ndarray, inj: np.ndarray, leak: np.ndarray,
-                 cc: CompiledCircuit):
+                 cc: CompiledCircuit, values: CircuitValues):
         self.plan = plan
         cache = DerivedCache.of(cc)
         dtype = v.dtype
-        conductance = cache.get(cc, ("conductance", dtype), lambda: cc.conductance.astype(dtype, copy=False))
+        conductance = cache.get(values, ("conductance", dtype),
+                                lambda: values.conductance.astype(dtype, copy=False))
         self.states = [v[:, nodes] for nodes in plan.columns]
         position = _positions(plan, cc)
         self.constant = [inj[:, nodes].copy() for nodes in plan.columns]
         self.degree = [leak[nodes].copy() for nodes in plan.columns]
         self.links: list[list] = [[] for _ in plan.layers]
         for key, coupling in enumerate(plan.couplings):
-            self._add(cc, cache, (key, dtype), coupling, conductance, v, position)
+            self._add(cc, values, cache, (key, dtype), coupling, conductance, v, position)
         #: bounded: per layer, whether some node has a finite diode bound (else no clip)
         self.lo, self.hi, self.bounded = _bounds(cc, plan, v, position)
 
-    def _add(self, cc, cache, key, c: Coupling, conductance, v, position) -> None:
+    def _add(self, cc, values, cache, key, c: Coupling, conductance, v, position) -> None:
         mine, theirs = (c.cols, c.rows) if c.layer_is_cols else (c.rows, c.cols)
-        matrix = cache.get(cc, ("matrix", key), lambda: c.matrix(conductance))
+        matrix = cache.get(values, ("matrix", key), lambda: c.matrix(conductance))
         into_mine = matrix if c.layer_is_cols else matrix.T  # (n_theirs, n_mine)
         if c.other == FIXED:
             if c.link_positions is None:  # (fixed nodes as a slice where contiguous, positions or None)
                 c.link_positions = (as_slice(theirs),
                                     None if _is_identity(position[mine], len(self.degree[c.layer])) else position[mine])
             fixed, target = c.link_positions
-            product = cache.projection(cc, key, v[:, fixed], into_mine)
-            sums = cache.get(cc, ("sums", key), lambda: _coupling_sums(cc, c, into_mine))[0]
+            product = cache.projection(values, key, v[:, fixed], into_mine)
+            sums = cache.get(values, ("sums", key), lambda: _coupling_sums(values, c, into_mine))[0]
             if target is None:
                 self.degree[c.layer] += sums
                 self.constant[c.layer] += product
@@ -242,13 +244,14 @@ class LayeredRelaxation:
                 self.degree[c.layer][target] += sums
                 self.constant[c.layer][:, target] += product
             return
-        into, out_of, links = cache.get(cc, ("links", key), lambda: self._links(cc, c, into_mine, position))
+        into, out_of, links = cache.get(values, ("links", key),
+                                        lambda: self._links(values, c, into_mine, position))
         self.degree[c.layer][position[mine]] += into
         self.degree[c.other][position[theirs]] += out_of
         for layer, link in links:
             self.links[layer].append(link)
 
-    def _links(self, cc: CompiledCircuit, c: Coupling, into_mine: np.ndarray, position: np.ndarray) -> tuple:
+    def _links(self, values: CircuitValues, c: Coupling, into_mine: np.ndarray, position: np.ndarray) -> tuple:
         """A layer-to-layer coupling's weight sums into each side, siemens, and its two links
         (layer, (other layer, source positions or None, target positions or None, matrix)).
         Small matrices get a C-ordered copy of their transposed side: BLAS handles a
@@ -263,7 +266,7 @@ class LayeredRelaxation:
             if matrix.size <= SMALL_MATRIX:
                 matrix = np.ascontiguousarray(matrix)
             links.append((layer, (other, source, target, matrix)))
-        return (*_coupling_sums(cc, c, into_mine), links)
+        return (*_coupling_sums(values, c, into_mine), links)
 
     def _link_positions(self, layer: int, other: int, source: np.ndarray, target: np.ndarray) -> tuple:
         """(layer, other, source, target) with an index that is the whole layer in order as None."""
@@ -389,13 +392,13 @@ def _stacked_bounds(plan: LayerPlan, lo: list, hi: list, copies: int) -> tuple[l
     return tiles[copies]
 
 
-def _coupling_sums(cc: CompiledCircuit, c: Coupling, into_mine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _coupling_sums(values: CircuitValues, c: Coupling, into_mine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A coupling's total conductance at each node of its layer (n_mine,) and of the other
-    side (n_theirs,), siemens, in into_mine's dtype: the compiled circuit's block sums
-    (which an in-place training update records) for a contiguous block."""
+    side (n_theirs,), siemens, in into_mine's dtype: the values' block sums (which an
+    in-place training update may record) for a contiguous block."""
     if c.view is None:
         return into_mine.sum(axis=0), into_mine.sum(axis=1)
-    rows, cols = cc.block_sums(c.view, (len(c.rows), len(c.cols)))
+    rows, cols = values.block_sums(c.view, (len(c.rows), len(c.cols)))
     into, out_of = (cols, rows) if c.layer_is_cols else (rows, cols)
     return into.astype(into_mine.dtype, copy=False), out_of.astype(into_mine.dtype, copy=False)
 

@@ -20,28 +20,31 @@ import numpy as np
 from ..compiled import CompiledCircuit
 from ..conditions import Inputs, Nudge, check_nodes, make_conditions
 from ..errors import InfeasibleCircuitError
+from ..values import CircuitValues
 from . import solve
 from .coordinate_descent import State
 from .layered import LayeredRelaxation, _positions, plan_layers, stacked
 
 
-def open_session(cc: CompiledCircuit, dtype: type = np.float64,
+def open_session(cc: CompiledCircuit, values: CircuitValues | None = None, dtype: type = np.float64,
                  layered: bool | None = None) -> "LayeredSession | KernelSession":
-    """A session for fixed-sweep solves of `cc`: dense (`LayeredSession`) where `solve`
-    with this `layered` would choose dense blocks, else a `KernelSession`."""
+    """A session for fixed-sweep solves of `cc` with `values` (None: the netlist's; edits
+    the caller makes to them reach the following solves): dense (`LayeredSession`) where
+    `solve` with this `layered` would choose dense blocks, else a `KernelSession`."""
     if layered is not False and (cc.layer_plan() is not None or layered):
-        return LayeredSession(cc, dtype)
-    return KernelSession(cc, dtype)
+        return LayeredSession(cc, values, dtype)
+    return KernelSession(cc, values, dtype)
 
 
 class KernelSession:
     """Fixed-sweep solves of any compiled circuit through `solve(..., layered=False)`.
 
-    dtype: np.float32 or np.float64, the working precision of the states.
+    values: the conductances and source values (None: the netlist's); dtype: np.float32 or np.float64, the
+    working precision of the states.
     """
 
-    def __init__(self, cc: CompiledCircuit, dtype: type = np.float64):
-        self.cc = cc
+    def __init__(self, cc: CompiledCircuit, values: CircuitValues | None = None, dtype: type = np.float64):
+        self.cc, self.values = cc, _values_of(cc, values)
         self.dtype = np.dtype(dtype)
 
     def solve(self, inputs: Inputs, *, sweeps: int, nudge: Nudge | None = None,
@@ -49,7 +52,7 @@ class KernelSession:
         """Node voltages (batch, n_user), volts, after exactly `sweeps` sweeps (see
         `LayeredSession.solve`)."""
         return solve(self.cc, inputs, sweeps=sweeps, nudge=nudge, warm_start=warm_start,
-                     dtype=self.dtype.type, layered=False).voltages
+                     dtype=self.dtype.type, layered=False, values=self.values).voltages
 
     def solve_nudged(self, inputs: Inputs, *, sweeps: int, nudges: list[Nudge | None],
                      warm_start: np.ndarray | None = None) -> list[np.ndarray]:
@@ -60,18 +63,19 @@ class KernelSession:
 class LayeredSession:
     """Fixed-sweep cd solves of one layered compiled circuit by dense blocks.
 
+    values: the conductances and source values (None: the netlist's; edits to them
+    reach the next solve);
     dtype: np.float32 or np.float64, the working precision of the states.
-    The prepared relaxation is kept while the input array, the netlist's other source
-    values (e.g. trained biases) and the conductance version stay the same.
+    The prepared relaxation is kept while the input array and the values' key stay the same.
     """
 
-    def __init__(self, cc: CompiledCircuit, dtype: type = np.float64):
-        self.cc = cc
+    def __init__(self, cc: CompiledCircuit, values: CircuitValues | None = None, dtype: type = np.float64):
+        self.cc, self.values = cc, _values_of(cc, values)
         self.plan = cc.layer_plan() or plan_layers(cc, require_dense_pays=False)
         if self.plan is None:
             raise ValueError("LayeredSession needs a layered circuit (see solvers.layered)")
         self.dtype = np.dtype(dtype)
-        self._key: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._key: tuple[tuple[int, int], np.ndarray] | None = None
         self._prepared_for: tuple[LayeredRelaxation, np.ndarray] | None = None
         self._nudged_layers: dict[tuple[str, ...], list] = {}
         self._where = (_layer_numbers(self.plan, cc.n_all), _positions(self.plan, cc))
@@ -111,22 +115,20 @@ class LayeredSession:
         return [voltages[c * batch:(c + 1) * batch, :cc.n_user] for c in range(copies)]
 
     def _prepared(self, inputs: Inputs) -> tuple[LayeredRelaxation, np.ndarray]:
-        """The relaxation for these inputs, the other sources' values and the current
-        conductances, and the node voltages (batch, n_all) with the fixed ones set. Kept
-        while an input array, the source values and the conductance version repeat."""
-        cc = self.cc
-        if not (self._key is not None and isinstance(inputs, np.ndarray) and self._key[0] == cc.version
-                and np.array_equal(self._key[1], inputs) and np.array_equal(self._key[2], cc.sources.defaults)):
-            conditions = make_conditions(cc.circuit, inputs, table=cc.sources)
+        """The relaxation for these inputs and values, and the node voltages (batch, n_all)
+        with the fixed ones set. Kept while an input array and the values' key repeat."""
+        cc, values = self.cc, self.values
+        if not (self._key is not None and isinstance(inputs, np.ndarray) and self._key[0] == values.key
+                and np.array_equal(self._key[1], inputs)):
+            conditions = make_conditions(cc.circuit, inputs, table=cc.sources, source_values=values.sources)
             state = State.prepare(cc, conditions, None, self.dtype.type)
-            base = LayeredRelaxation(self.plan, state.v, state.inj, state.leak, cc)
+            base = LayeredRelaxation(self.plan, state.v, state.inj, state.leak, cc, values)
             if base.infeasible:
                 raise InfeasibleCircuitError(
                     "the ideal-diode constraints cannot all hold: some node is forced above one "
                     "diode's limit and below another's")
             self._prepared_for = (base, state.v)
-            self._key = (cc.version, np.array(inputs, copy=True), cc.sources.defaults.copy()) \
-                if isinstance(inputs, np.ndarray) else None
+            self._key = (values.key, np.array(inputs, copy=True)) if isinstance(inputs, np.ndarray) else None
         return self._prepared_for
 
     def _nudges(self, nudges: list[Nudge | None], batch: int) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
@@ -148,6 +150,14 @@ class LayeredSession:
         targets = np.concatenate([np.zeros((batch, len(names))) if n is None else np.atleast_2d(n.targets)
                                   for n in nudges])
         return [(k, where, betas, targets[:, chosen]) for k, where, chosen in self._nudged_layers[names]]
+
+
+def _values_of(cc: CompiledCircuit, values: CircuitValues | None) -> CircuitValues:
+    """`values`, checked against `cc`, or the netlist's when None."""
+    if values is None:
+        return cc.netlist_values
+    cc.check_values(values)
+    return values
 
 
 def _layer_numbers(plan, n_all: int) -> np.ndarray:
