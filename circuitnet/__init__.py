@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the lazy names below, spelled out for type checkers and IDE
     from .networks import build_drn as build_drn
     from .solution import Solution as Solution
     from .solvers import solve as solve
+    from .values import CircuitValues as CircuitValues
 
 _EAGER: dict[str, tuple[str, ...]] = {
     "circuitnet.circuit": ("Bounds", "Circuit", "InputSpec"),
@@ -54,6 +55,7 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "circuitnet.networks": ("build_drn",),
     "circuitnet.solution": ("Solution",),
     "circuitnet.solvers": ("solve",),
+    "circuitnet.values": ("CircuitValues",),
 }
 
 #: public lazy name -> the module that defines it
