@@ -1,7 +1,7 @@
 """circuitnet: fast exact simulation and training of nonlinear resistive networks.
 
 The public names are listed below, grouped by the module that defines them. The light
-modules (errors, elements, circuit) are imported at once; every other name is imported on
+modules (errors, model.elements, model.circuit) are imported at once; every other name is imported on
 first access through the module-level `__getattr__` (PEP 562), so that `import circuitnet`
 or `import circuitnet.netlist` does not pay for numba, scipy or cvxpy until a solver or the
 trainer is actually used.
@@ -12,8 +12,6 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from .circuit import Bounds as Bounds, Circuit as Circuit, InputSpec as InputSpec
-from .elements import ELEMENT_KINDS as ELEMENT_KINDS, DiodeModel as DiodeModel, Element as Element
 from .errors import (
     CircuitError as CircuitError,
     CircuitValidationError as CircuitValidationError,
@@ -24,38 +22,40 @@ from .errors import (
     NetlistSyntaxError as NetlistSyntaxError,
     SolverUnavailableError as SolverUnavailableError,
 )
+from .model.circuit import Bounds as Bounds, Circuit as Circuit, InputSpec as InputSpec
+from .model.elements import ELEMENT_KINDS as ELEMENT_KINDS, DiodeModel as DiodeModel, Element as Element
 
 if TYPE_CHECKING:  # the lazy names below, spelled out for type checkers and IDEs
-    from .compiled import CompiledCircuit as CompiledCircuit
-    from .conditions import Clamp as Clamp, Nudge as Nudge
+    from .compile.conditions import Clamp as Clamp, Nudge as Nudge
+    from .compile.tables import CompiledCircuit as CompiledCircuit
+    from .compile.values import CircuitValues as CircuitValues
     from .datasets import Dataset as Dataset, load_dataset as load_dataset
     from .learning import ALGORITHMS as ALGORITHMS, Trainer as Trainer, TrainingConfig as TrainingConfig
     from .netlist import parse_netlist as parse_netlist, read_netlist as read_netlist, write_netlist as write_netlist
-    from .networks import build_drn as build_drn
-    from .solution import Solution as Solution
+    from .model.networks import build_drn as build_drn
     from .solvers import solve as solve
-    from .values import CircuitValues as CircuitValues
+    from .solvers.solution import Solution as Solution
 
 _EAGER: dict[str, tuple[str, ...]] = {
-    "circuitnet.circuit": ("Bounds", "Circuit", "InputSpec"),
-    "circuitnet.elements": ("ELEMENT_KINDS", "DiodeModel", "Element"),
     "circuitnet.errors": (
         "CircuitError", "CircuitValidationError", "ConvergenceError", "DataError",
         "InfeasibleCircuitError", "Location", "NetlistSyntaxError", "SolverUnavailableError",
     ),
+    "circuitnet.model.circuit": ("Bounds", "Circuit", "InputSpec"),
+    "circuitnet.model.elements": ("ELEMENT_KINDS", "DiodeModel", "Element"),
 }
 
 #: module -> the public names it defines that are imported on first access
 _LAZY: dict[str, tuple[str, ...]] = {
-    "circuitnet.compiled": ("CompiledCircuit",),
-    "circuitnet.conditions": ("Clamp", "Nudge"),
+    "circuitnet.compile.conditions": ("Clamp", "Nudge"),
+    "circuitnet.compile.tables": ("CompiledCircuit",),
+    "circuitnet.compile.values": ("CircuitValues",),
     "circuitnet.datasets": ("Dataset", "load_dataset"),
     "circuitnet.learning": ("ALGORITHMS", "Trainer", "TrainingConfig"),
     "circuitnet.netlist": ("parse_netlist", "read_netlist", "write_netlist"),
-    "circuitnet.networks": ("build_drn",),
-    "circuitnet.solution": ("Solution",),
+    "circuitnet.model.networks": ("build_drn",),
     "circuitnet.solvers": ("solve",),
-    "circuitnet.values": ("CircuitValues",),
+    "circuitnet.solvers.solution": ("Solution",),
 }
 
 #: public lazy name -> the module that defines it

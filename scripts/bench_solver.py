@@ -38,16 +38,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchutil import (RESULTS, fmt_ratio, fmt_seconds, loop_time, machine, markdown_table,  # noqa: E402
-                       git_state, median_time, numba_threads, text_table, versions,
-                       write_json)
+from benchutil import (RESULTS, fmt_ratio, fmt_seconds, git_state, loop_time, machine,  # noqa: E402
+                       markdown_table, median_time, numba_threads, text_table, versions, write_json)
 
 from circuitnet import Circuit, DiodeModel, Element  # noqa: E402
-from circuitnet.conditions import make_conditions  # noqa: E402
-from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VOLTAGE_SOURCE  # noqa: E402
+from circuitnet.compile.conditions import make_conditions  # noqa: E402
+from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VOLTAGE_SOURCE  # noqa: E402
+from circuitnet.model.networks import build_drn  # noqa: E402
 from circuitnet.netlist import write_netlist  # noqa: E402
 from circuitnet.solvers import solve  # noqa: E402
-from circuitnet.networks import build_drn  # noqa: E402
 
 NGSPICE = shutil.which("ngspice")
 SPICE_NOTE = ("ngspice cannot simulate an ideal diode: write_netlist exports each one as a "

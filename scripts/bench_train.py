@@ -47,7 +47,7 @@ from benchutil import (RESULTS, fmt_seconds, git_state, loop_time, machine, mark
                        median_time, numba_threads, text_table, versions, write_json)
 
 from circuitnet.learning.trainer import Trainer, _blas_limit  # noqa: E402
-from circuitnet.networks import build_drn  # noqa: E402
+from circuitnet.model.networks import build_drn  # noqa: E402
 
 EPOCH = 60_000
 #: name -> (features, hidden, classes, gain, sweeps, beta), docs/design.md section 5

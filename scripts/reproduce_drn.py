@@ -80,7 +80,7 @@ def settings_of(model: str, epochs: int | None, dtype: str, seed: int) -> dict:
 
 def build(model: str, seed: int):
     """The initial network of a reference configuration (MNIST: 784 features, 10 classes)."""
-    from circuitnet.networks import build_drn
+    from circuitnet.model.networks import build_drn
 
     m = MODELS[model]
     return build_drn(784, m["hidden"], 10, gain=m["gain"], seed=seed, gmin=GMIN, gmax=GMAX)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from circuitnet import Circuit, DiodeModel, Element
-from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
 
 
 def random_circuit(seed: int, n_nodes: int = 8, *, ideal: int = 3, shockley: int = 0,
@@ -67,7 +67,7 @@ def randomised_drn(hidden: list[int], seed: int, features: int = 5, classes: int
     build_drn's initial ones), and the generator for what the test draws next; `shuffle`
     lists its elements in random order (dense blocks then gather their matrices instead
     of viewing them)."""
-    from circuitnet.networks import build_drn
+    from circuitnet.model.networks import build_drn
 
     rng = np.random.default_rng(seed)
     circuit = build_drn(features, hidden, classes, gain=2.0, seed=seed)

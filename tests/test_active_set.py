@@ -1,13 +1,13 @@
 """The active-set polish: exact steady states from coordinate descent's conducting set."""
 import numpy as np
 import pytest
+from random_circuits import random_circuit
 
-from circuitnet.conditions import make_conditions
+from circuitnet.compile.conditions import make_conditions
 from circuitnet.errors import InfeasibleCircuitError
 from circuitnet.solvers import solve
 from circuitnet.solvers.active_set import can_polish, polish
 from circuitnet.solvers.coordinate_descent import State
-from random_circuits import random_circuit
 
 
 @pytest.mark.parametrize("seed", range(25))

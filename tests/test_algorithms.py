@@ -9,15 +9,15 @@ import pytest
 
 import circuitnet
 from circuitnet.cli import build_parser
-from circuitnet.conditions import Clamp, Nudge
+from circuitnet.compile.conditions import Clamp, Nudge
 from circuitnet.errors import CircuitValidationError
-from circuitnet.learning.algorithms import (
-    ALGORITHMS, FREE, NUDGED_DOWN, NUDGED_UP, Algorithm, Coupled, Phase, get_algorithm)
+from circuitnet.learning.algorithms import (ALGORITHMS, FREE, NUDGED_DOWN, NUDGED_UP, Algorithm, Coupled,
+                                            Phase, get_algorithm)
 from circuitnet.learning.config import TrainingConfig
 from circuitnet.learning.parameters import Parameters
 from circuitnet.learning.simulator import Simulator, SolverSettings
 from circuitnet.learning.trainer import Trainer
-from circuitnet.networks import build_drn
+from circuitnet.model.networks import build_drn
 
 TOL = 1e-12
 

@@ -2,13 +2,13 @@
 in fixed-sweep and in tolerance mode, on random layered networks."""
 import numpy as np
 import pytest
+from random_circuits import random_circuit, randomised_drn
 
 from circuitnet import Circuit
-from circuitnet.conditions import Clamp, Nudge
+from circuitnet.compile.conditions import Clamp, Nudge
 from circuitnet.errors import CircuitValidationError
-from circuitnet.networks import build_drn
+from circuitnet.model.networks import build_drn
 from circuitnet.solvers import solve
-from random_circuits import random_circuit, randomised_drn
 
 
 def random_layered(hidden, seed, features=5, classes=3, shuffle=False):

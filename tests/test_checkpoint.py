@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from circuitnet.circuit import Bounds
 from circuitnet.errors import DataError
 from circuitnet.learning.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from circuitnet.learning.optimizer import SGD
 from circuitnet.learning.parameters import Parameters
+from circuitnet.model.circuit import Bounds
 from circuitnet.netlist import parse_netlist
 
 XOR = Path(__file__).resolve().parent.parent / "netlists" / "xor.cir"
@@ -276,8 +276,8 @@ def test_trainer_resumes_from_a_checkpoint_file(tmp_path):
     """A Trainer stopped after one epoch, checkpointed to disk, rebuilt from the checkpoint's own
     netlist and resumed, trains to the same conductances and history as an uninterrupted one."""
     from circuitnet.learning.trainer import Trainer
+    from circuitnet.model.networks import build_drn
     from circuitnet.netlist import write_netlist
-    from circuitnet.networks import build_drn
 
     rng = np.random.default_rng(0)
     x = rng.uniform(size=(40, 4))

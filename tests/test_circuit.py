@@ -1,8 +1,8 @@
-"""Tests of circuitnet.circuit: the Circuit model, its declarations-driven queries, Bounds."""
+"""Tests of circuitnet.model.circuit: the Circuit model, its declarations-driven queries, Bounds."""
 import pytest
 
 from circuitnet import Bounds, Circuit, CircuitValidationError, DiodeModel, Element
-from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE, Term
+from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE, Term
 from circuitnet.netlist import parse_netlist
 
 NETLIST = """graph

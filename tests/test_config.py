@@ -14,7 +14,7 @@ from circuitnet.errors import CircuitValidationError
 from circuitnet.learning.algorithms import ALGORITHMS
 from circuitnet.learning.config import TrainingConfig
 from circuitnet.learning.trainer import Trainer
-from circuitnet.networks import build_drn
+from circuitnet.model.networks import build_drn
 
 REQUIRED = ["train", "net.cir", "--out", "run"]
 

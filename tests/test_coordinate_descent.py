@@ -2,14 +2,14 @@
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from random_circuits import random_circuit
 
 from circuitnet import Circuit, DiodeModel, Element
-from circuitnet.conditions import Clamp, Nudge
-from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+from circuitnet.compile.conditions import Clamp, Nudge
 from circuitnet.errors import ConvergenceError, InfeasibleCircuitError
-from circuitnet.physics import thermal_voltage
+from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+from circuitnet.model.physics import thermal_voltage
 from circuitnet.solvers import solve
-from random_circuits import random_circuit
 
 SEEDS = st.integers(min_value=0, max_value=10_000)
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,

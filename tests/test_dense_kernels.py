@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from circuitnet.dense_kernels import SERIAL_CELLS, SKINNY_ROWS, rank_update_clip, skinny_product
+from circuitnet.solvers.dense_kernels import SERIAL_CELLS, SKINNY_ROWS, rank_update_clip, skinny_product
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1,12 +1,12 @@
-"""Tests of circuitnet.elements: every declared kind's card, checks and physics, and that a
+"""Tests of circuitnet.model.elements: every declared kind's card, checks and physics, and that a
 new declaration is all the parser and validator need."""
 import math
 
 import pytest
 
 from circuitnet import Circuit, CircuitValidationError, Element, NetlistSyntaxError
-from circuitnet.elements import (DIODE, DIODE_DEFAULTS, DISTINCT_TERMINALS, ELEMENT_KINDS, RESISTOR,
-                                 VOLTAGE_SOURCE, Conduction, ElementKind, Param, Term)
+from circuitnet.model.elements import (DIODE, DIODE_DEFAULTS, DISTINCT_TERMINALS, ELEMENT_KINDS, RESISTOR,
+                                       VOLTAGE_SOURCE, Conduction, ElementKind, Param, Term)
 from circuitnet.netlist import parse_netlist, write_netlist
 
 #: one card per declared kind, and the element it reads as (name, nodes, value, model).

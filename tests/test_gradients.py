@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from circuitnet.learning.gradcheck import (
-    estimate, finite_difference_gradient, gradient_check, implicit_gradient, relative_error)
+from circuitnet.learning.gradcheck import (estimate, finite_difference_gradient, gradient_check,
+                                           implicit_gradient, relative_error)
 from circuitnet.learning.parameters import Parameters
-from circuitnet.networks import build_drn
+from circuitnet.model.networks import build_drn
 
 BETAS = [0.01, 0.005, 0.0025, 0.00125]
 

@@ -1,10 +1,10 @@
 """Layer detection (`solvers.layered.plan_layers`) and the dense relaxation's structure."""
 import numpy as np
 import pytest
-
-from circuitnet.networks import build_drn
-from circuitnet.solvers.layered import plan_layers
 from random_circuits import random_circuit
+
+from circuitnet.model.networks import build_drn
+from circuitnet.solvers.layered import plan_layers
 
 
 @pytest.mark.parametrize("hidden", [[6], [8, 6], [5, 4, 3]])

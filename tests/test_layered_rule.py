@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from circuitnet.learning.algorithms import ALGORITHMS
 from circuitnet.learning.layered_rule import LayeredRule
 from circuitnet.learning.rule import Pins, estimate_gradient
-from circuitnet.learning.algorithms import ALGORITHMS
 from circuitnet.learning.trainer import Trainer
-from circuitnet.networks import build_drn
+from circuitnet.model.networks import build_drn
 
 
 def data(n=48, features=5, classes=3, seed=0):
@@ -78,7 +78,7 @@ def test_parameters_are_the_simulator_values():
 
 def test_general_circuits_keep_the_per_resistor_rule():
     # a resistor skipping a layer: not layered, so no fast rule
-    from circuitnet.elements import RESISTOR, Element
+    from circuitnet.model.elements import RESISTOR, Element
 
     circuit = build_drn(3, [4], 2, gain=2.0)
     circuit.add(Element("r9_0_0", RESISTOR, ("x0", "out0"), 10.0))

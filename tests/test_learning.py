@@ -10,8 +10,8 @@ from circuitnet.datasets import load_dataset
 from circuitnet.errors import ConvergenceError
 from circuitnet.learning.config import TrainingConfig
 from circuitnet.learning.trainer import Trainer
+from circuitnet.model.networks import build_drn
 from circuitnet.netlist import read_netlist
-from circuitnet.networks import build_drn
 
 XOR_NETLIST = pathlib.Path(__file__).parents[1] / "netlists" / "xor_drn.cir"
 

@@ -1,12 +1,12 @@
-"""Tests of circuitnet.networks (build_drn, drn_layers) and `circuitnet build`."""
+"""Tests of circuitnet.model.networks (build_drn, drn_layers) and `circuitnet build`."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from circuitnet.errors import CircuitValidationError
+from circuitnet.model.networks import build_drn, drn_layers
 from circuitnet.netlist import parse_netlist, read_netlist, write_netlist
-from circuitnet.networks import build_drn, drn_layers
 from circuitnet.solvers import solve
 
 

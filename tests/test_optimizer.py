@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from circuitnet.circuit import Bounds
 from circuitnet.errors import CircuitValidationError
 from circuitnet.learning.layered_rule import LowRank, WeightBlock
 from circuitnet.learning.optimizer import SGD, per_layer
 from circuitnet.learning.parameters import Parameters
+from circuitnet.model.circuit import Bounds
 
 BOUNDS = Bounds(gmin=1e-3, gmax=1.0)
 

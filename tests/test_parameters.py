@@ -9,8 +9,8 @@ import pytest
 
 from circuitnet.errors import CircuitValidationError
 from circuitnet.learning.parameters import Parameters, circuit_with
+from circuitnet.model.networks import build_drn
 from circuitnet.netlist import parse_netlist, parse_value
-from circuitnet.networks import build_drn
 
 XOR = Path(__file__).resolve().parent.parent / "netlists" / "xor.cir"
 

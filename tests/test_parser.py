@@ -4,7 +4,7 @@ import time
 import pytest
 
 from circuitnet import Bounds, CircuitValidationError, InputSpec, NetlistSyntaxError
-from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
 from circuitnet.netlist import parse_netlist, read_netlist
 
 

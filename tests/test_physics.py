@@ -1,4 +1,4 @@
-"""Tests of circuitnet.physics: constants, the thermal voltage and the Shockley junction law."""
+"""Tests of circuitnet.model.physics: constants, the thermal voltage and the Shockley junction law."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from circuitnet.physics import (
+from circuitnet.model.physics import (
     BOLTZMANN,
     ELEMENTARY_CHARGE,
     GMIN,

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from circuitnet import (ELEMENT_KINDS, Circuit, CircuitValidationError, ConvergenceError, DiodeModel,
-                        Element, InfeasibleCircuitError)
-from circuitnet.conditions import Clamp, Nudge
+from circuitnet import (ELEMENT_KINDS, Circuit, CircuitValidationError, ConvergenceError, DiodeModel, Element,
+                        InfeasibleCircuitError)
+from circuitnet.compile.conditions import Clamp, Nudge
+from circuitnet.model.physics import GMIN, THERMAL_VOLTAGE
 from circuitnet.solvers import solve
-from circuitnet.physics import GMIN, THERMAL_VOLTAGE
 
 
 def build(*cards: str, models: tuple[DiodeModel, ...] = ()) -> Circuit:

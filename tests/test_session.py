@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from random_circuits import random_circuit, randomised_drn
 
-from circuitnet.conditions import Nudge
+from circuitnet.compile.conditions import Nudge
 from circuitnet.errors import CircuitValidationError, DataError
 from circuitnet.learning.trainer import Trainer
-from circuitnet.networks import build_drn
+from circuitnet.model.networks import build_drn
 from circuitnet.solvers import solve
 from circuitnet.solvers.session import KernelSession, LayeredSession, open_session
-from random_circuits import random_circuit, randomised_drn
 
 
 def randomised(hidden, seed, features=5, classes=3):

@@ -1,11 +1,11 @@
-"""Tests of circuitnet.solution: Solution's accessors and the lazily computed currents."""
+"""Tests of circuitnet.solvers.solution: Solution's accessors and the lazily computed currents."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import circuitnet as cn
-from circuitnet.solution import LazyCurrents, Solution
+from circuitnet.solvers.solution import LazyCurrents, Solution
 
 DIVIDER = """divider: V1 across 1 kOhm and 2 kOhm in series
 V1 in 0 DC 3

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from random_circuits import random_circuit
 
 from circuitnet import Circuit, DiodeModel, Element
-from circuitnet.conditions import make_conditions
-from circuitnet.elements import CURRENT_SOURCE, DIODE, RESISTOR, VOLTAGE_SOURCE
+from circuitnet.compile.conditions import make_conditions
 from circuitnet.errors import SolverUnavailableError
-from circuitnet.networks import build_drn
+from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VOLTAGE_SOURCE
+from circuitnet.model.networks import build_drn
 from circuitnet.solvers import solve
 from circuitnet.solvers.kirchhoff import kkt_residual
-from random_circuits import random_circuit
 
 SOLVERS = {
     "kernel": {"solver": "cd", "layered": False},

@@ -8,9 +8,8 @@ import pytest
 from random_circuits import random_circuit
 
 from circuitnet import SolverUnavailableError
-from circuitnet.conditions import Clamp, Nudge
-from circuitnet.solvers import solve
-from circuitnet.solvers import spice as spice_module
+from circuitnet.compile.conditions import Clamp, Nudge
+from circuitnet.solvers import solve, spice as spice_module
 from circuitnet.solvers.spice import agreement_tolerance
 
 try:

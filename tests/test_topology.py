@@ -1,9 +1,9 @@
-"""Tests of circuitnet.topology: ground aliases, union-find, incidence matrices."""
+"""Tests of circuitnet.model.topology: ground aliases, union-find, incidence matrices."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from circuitnet.topology import GROUND, UnionFind, canonical_node, incidence_matrix, is_ground
+from circuitnet.model.topology import GROUND, UnionFind, canonical_node, incidence_matrix, is_ground
 
 
 @pytest.mark.parametrize("name", ["0", "gnd", "GND", "Gnd"])

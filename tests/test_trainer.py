@@ -11,14 +11,14 @@ import time
 import numpy as np
 import pytest
 
+from circuitnet.cli import main
 from circuitnet.errors import DataError
 from circuitnet.learning.checkpoint import load_checkpoint
-from circuitnet.cli import main
 from circuitnet.learning.config import TrainingConfig
 from circuitnet.learning.export import is_trained_run, snap_circuit, trained_circuit
 from circuitnet.learning.trainer import Trainer
+from circuitnet.model.networks import build_drn
 from circuitnet.netlist import parse_netlist, read_netlist, write_netlist
-from circuitnet.networks import build_drn
 
 
 def small_data(n=60, seed=0):

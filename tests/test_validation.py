@@ -1,10 +1,10 @@
-"""Tests of circuitnet.validation: every check fires, with its message and card."""
+"""Tests of circuitnet.model.validation: every check fires, with its message and card."""
 import math
 
 import pytest
 
 from circuitnet import Bounds, CircuitValidationError, Element
-from circuitnet.elements import RESISTOR
+from circuitnet.model.elements import RESISTOR
 from circuitnet.netlist import parse_netlist
 
 

@@ -3,10 +3,10 @@ import copy
 
 import numpy as np
 import pytest
-
-from circuitnet.networks import build_drn
-from circuitnet.solvers import solve
 from random_circuits import random_circuit
+
+from circuitnet.model.networks import build_drn
+from circuitnet.solvers import solve
 
 
 def test_values_start_from_the_netlist_and_are_independent_copies():

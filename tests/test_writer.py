@@ -4,12 +4,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from ngspice_util import assert_same_voltages, run_ngspice_op, spice_test
 
 from circuitnet import Bounds, Circuit, CircuitValidationError, DiodeModel, Element, InputSpec
-from circuitnet.elements import ELEMENT_KINDS, RESISTOR, VOLTAGE_SOURCE
+from circuitnet.model.elements import ELEMENT_KINDS, RESISTOR, VOLTAGE_SOURCE
 from circuitnet.netlist import parse_netlist, read_netlist, write_netlist
 from circuitnet.netlist.writer import REFERENCE_CURRENT, ideal_spice_params, spice_forward_drop
-from ngspice_util import assert_same_voltages, run_ngspice_op, spice_test
 
 NETLISTS = sorted((Path(__file__).parent.parent / "netlists").glob("*.cir"))
 

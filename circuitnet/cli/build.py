@@ -34,8 +34,8 @@ def _sizes(text: str) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     """Build the network and write the netlist."""
+    from ..model.networks import build_drn
     from ..netlist import write_netlist
-    from ..networks import build_drn
 
     circuit = build_drn(args.inputs, args.hidden, args.outputs, gain=args.gain, seed=args.seed,
                         vcvs_gain=args.vcvs_gain, gmin=args.gmin, gmax=args.gmax)

@@ -13,9 +13,9 @@ import itertools
 
 import numpy as np
 
-from ..circuit import Circuit
 from ..errors import CircuitValidationError
-from ..solution import Solution
+from ..model.circuit import Circuit
+from ..solvers.solution import Solution
 
 #: solvers whose answers are exact (up to their tolerance), so pairs of them get the tight tolerance.
 EXACT = ("cd", "qp")

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ..circuit import Circuit
 from ..errors import CircuitError
+from ..model.circuit import Circuit
 
 #: file suffixes read as netlists.
 NETLIST_SUFFIXES = frozenset({".cir", ".sp", ".spi", ".spice", ".net", ".ckt", ".txt"})

@@ -10,7 +10,7 @@ import argparse
 import json
 
 from ..errors import CircuitValidationError
-from ..solution import Solution
+from ..solvers.solution import Solution
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:

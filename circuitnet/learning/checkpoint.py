@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..circuit import Circuit
 from ..errors import DataError
+from ..model.circuit import Circuit
 from .parameters import Parameters, circuit_with
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..circuit import Circuit
-from ..elements import Term
 from ..errors import DataError
+from ..model.circuit import Circuit
+from ..model.elements import Term
 from .checkpoint import load_checkpoint
 
 E24 = (1.0, 1.1, 1.2, 1.3, 1.5, 1.6, 1.8, 2.0, 2.2, 2.4, 2.7, 3.0,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from ..circuit import GROUND, Circuit
 from ..errors import CircuitValidationError, ConvergenceError
+from ..model.circuit import GROUND, Circuit
 from .algorithms import ALGORITHMS, get_algorithm
 from .parameters import Parameters
 from .rule import Pins, estimate_gradient

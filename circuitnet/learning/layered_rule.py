@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..compiled import CompiledCircuit, as_slice
+from ..compile.tables import CompiledCircuit, as_slice
 from .contrast import Contrast
 
 

@@ -6,9 +6,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..circuit import Bounds
-from ..dense_kernels import rank_update_clip
 from ..errors import CircuitValidationError
+from ..model.circuit import Bounds
+from ..solvers.dense_kernels import rank_update_clip
 from .parameters import Parameters
 
 

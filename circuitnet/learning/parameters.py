@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..circuit import GROUND, Circuit
 from ..errors import CircuitValidationError
+from ..model.circuit import GROUND, Circuit
 
 _LAYERED_NAME = re.compile(r"(?:r|ib)(\d+)_")
 

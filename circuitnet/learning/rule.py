@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..circuit import GROUND, Circuit
-from .parameters import Parameters
+from ..model.circuit import GROUND, Circuit
 from .contrast import Contrast
+from .parameters import Parameters
 
 
 @dataclass

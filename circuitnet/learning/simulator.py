@@ -10,15 +10,14 @@ from typing import Iterator
 
 import numpy as np
 
-from ..circuit import Circuit
-from ..compiled import CompiledCircuit, as_slice
-from ..conditions import Clamp, Nudge
+from ..compile.conditions import Clamp, Nudge
+from ..compile.tables import CompiledCircuit, as_slice
+from ..compile.values import CircuitValues
 from ..errors import CircuitValidationError, ConvergenceError, DataError
+from ..model.circuit import Circuit
 from ..solvers import SOLVERS, solve
 from ..solvers.session import KernelSession, LayeredSession, open_session
-from ..values import CircuitValues
 from .parameters import Parameters, circuit_with
-
 
 #: Tolerance mode gives up (ConvergenceError) after this many sweeps.
 MAX_SWEEPS = 100_000

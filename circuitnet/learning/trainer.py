@@ -8,9 +8,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..circuit import Circuit
 from ..datasets import Dataset
 from ..errors import ConvergenceError, DataError
+from ..model.circuit import Circuit
 from .algorithms import get_algorithm
 from .config import TrainingConfig
 from .layered_rule import LayeredRule

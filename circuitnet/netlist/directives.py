@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..circuit import Bounds, Circuit, InputSpec
 from ..errors import Location, NetlistSyntaxError
-from ..topology import canonical_node
+from ..model.circuit import Bounds, Circuit, InputSpec
+from ..model.topology import canonical_node
 from .lexer import Card, tokens
 
 #: directive -> (option keys it takes, flags it takes)

@@ -1,7 +1,7 @@
 """Netlist text -> Circuit.
 
 Reads the ngspice dialect the README's netlist section describes: R, D, V, I and E cards (as declared in
-`circuitnet.elements`), `.model NAME D (...)`, `.param` with `{expr}` values, `.subckt` /
+`circuitnet.model.elements`), `.model NAME D (...)`, `.param` with `{expr}` values, `.subckt` /
 `.ends` with `X` instances (flattened), `.end`, and the `*@` directives. Cards that do not
 change the DC circuit (`.op`, `.options`, `.print`, `.save`, `.control` blocks) are
 skipped; everything else is an error that names the file, the line and the card.
@@ -22,10 +22,10 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..circuit import Circuit
-from ..elements import DIODE, ELEMENT_KINDS, DiodeModel, Element, ElementKind
 from ..errors import NetlistSyntaxError
-from ..topology import GROUND, canonical_node, is_ground
+from ..model.circuit import Circuit
+from ..model.elements import DIODE, ELEMENT_KINDS, DiodeModel, Element, ElementKind
+from ..model.topology import GROUND, canonical_node, is_ground
 from .directives import Directives
 from .expressions import evaluate
 from .lexer import Card, lex, tokens

@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 import re
 
-from ..circuit import Bounds, Circuit
-from ..elements import DIODE_DEFAULTS, DiodeModel, Element
 from ..errors import CircuitValidationError
-from ..physics import THERMAL_VOLTAGE
+from ..model.circuit import Bounds, Circuit
+from ..model.elements import DIODE_DEFAULTS, DiodeModel, Element
+from ..model.physics import THERMAL_VOLTAGE
 from .units import format_value
+
 #: the current at which the stand-in for an ideal diode drops exactly vf (amperes).
 REFERENCE_CURRENT = 1e-3
 _IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-4, 1e-20

@@ -5,12 +5,12 @@ import importlib
 
 import numpy as np
 
-from ..circuit import Circuit
-from ..compiled import CompiledCircuit
-from ..conditions import Clamp, Inputs, Nudge, make_conditions
+from ..compile.conditions import Clamp, Inputs, Nudge, make_conditions
+from ..compile.tables import CompiledCircuit
+from ..compile.values import CircuitValues
 from ..errors import CircuitValidationError
-from ..solution import Solution
-from ..values import CircuitValues
+from ..model.circuit import Circuit
+from .solution import Solution
 
 #: solver name -> module inside circuitnet.solvers exposing solve_conditions(circuit, conditions, options).
 SOLVERS = {"cd": "coordinate_descent", "qp": "qp", "spice": "spice"}
@@ -28,7 +28,7 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
     circuit: a Circuit, or a CompiledCircuit (`circuit.compile()`) to skip compiling on
         every call.
 
-    inputs: see `circuitnet.conditions.make_conditions` (a dict of source values, or an
+    inputs: see `circuitnet.compile.conditions.make_conditions` (a dict of source values, or an
         array (batch, n_features) for the `*@ input` sources).
     solver: "cd" (exact coordinate descent, the fast one), "qp" (cvxpy reference) or
         "spice" (ngspice through PySpice).

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import cg, spsolve
 
-from ..compiled import CompiledCircuit
+from ..compile.tables import CompiledCircuit
 from .kkt import forest_currents, group_sums
 
 MAX_ROUNDS = 30

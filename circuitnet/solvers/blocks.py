@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import CompiledCircuit
+from ..compile.tables import CompiledCircuit
+from ..compile.values import CircuitValues
 from ..errors import CircuitValidationError, ConvergenceError, InfeasibleCircuitError
-from ..values import CircuitValues
 from . import kernels
 from .active_set import polish
 from .kkt import balance, diode_violation

@@ -12,16 +12,16 @@ import time
 
 import numpy as np
 
-from ..circuit import Circuit
-from ..compiled import CompiledCircuit, as_slice
-from ..conditions import Conditions
+from ..compile.conditions import Conditions
+from ..compile.tables import CompiledCircuit, as_slice
+from ..compile.values import CircuitValues
 from ..errors import ConvergenceError, InfeasibleCircuitError
-from ..solution import LazyCurrents, Solution
-from ..topology import incidence_matrix
-from ..values import CircuitValues
+from ..model.circuit import Circuit
+from ..model.topology import incidence_matrix
 from .active_set import can_polish
 from .blocks import choose_blocks
 from .kkt import balance
+from .solution import LazyCurrents, Solution
 
 VCVS_ITERATIONS = 500
 #: relative tolerance of the coordinate descent that finds the active set before the polish

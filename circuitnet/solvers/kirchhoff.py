@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..circuit import Circuit
-from ..conditions import Conditions
-from ..elements import DiodeModel, Term
-from ..physics import THERMAL_VOLTAGE
-from ..solution import Solution
-from ..topology import GROUND
+from ..compile.conditions import Conditions
+from ..model.circuit import Circuit
+from ..model.elements import DiodeModel, Term
+from ..model.physics import THERMAL_VOLTAGE
+from ..model.topology import GROUND
+from .solution import Solution
 
 
 def emission_voltage(model: DiodeModel) -> float:

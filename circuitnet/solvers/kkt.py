@@ -14,9 +14,9 @@ import scipy.sparse as sp
 from scipy.optimize import nnls
 from scipy.sparse.linalg import spsolve
 
-from ..compiled import CompiledCircuit
-from ..physics import shockley_current
-from ..topology import incidence_matrix
+from ..compile.tables import CompiledCircuit
+from ..model.physics import shockley_current
+from ..model.topology import incidence_matrix
 
 
 @dataclass

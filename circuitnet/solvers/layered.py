@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compiled import CompiledCircuit, as_slice
-from ..dense_kernels import skinny_product
-from ..values import CircuitValues
+from ..compile.tables import CompiledCircuit, as_slice
+from ..compile.values import CircuitValues
+from .dense_kernels import skinny_product
 
 FIXED = -1
 #: a layered circuit takes the dense path only with at most this many layers, and when its

@@ -26,16 +26,15 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from ..circuit import Circuit
-from ..conditions import Conditions
-from ..elements import Term
-from ..errors import (CircuitValidationError, ConvergenceError, InfeasibleCircuitError,
-                      SolverUnavailableError)
-from ..physics import GMIN, shockley_current
-from ..solution import Solution
-from ..topology import GROUND, incidence_matrix
+from ..compile.conditions import Conditions
+from ..errors import CircuitValidationError, ConvergenceError, InfeasibleCircuitError, SolverUnavailableError
+from ..model.circuit import Circuit
+from ..model.elements import Term
+from ..model.physics import GMIN, shockley_current
+from ..model.topology import GROUND, incidence_matrix
 from . import DEFAULT_TOL
 from .kirchhoff import edge_currents, emission_voltage, kkt_residual
+from .solution import Solution
 
 #: Clarabel settings: as tight as it reliably reaches, so ideal-diode circuits match to ~1e-10 V.
 CLARABEL_SETTINGS = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12,

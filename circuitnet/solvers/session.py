@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compiled import CompiledCircuit
-from ..conditions import Inputs, Nudge, check_nodes, make_conditions
+from ..compile.conditions import Inputs, Nudge, check_nodes, make_conditions
+from ..compile.tables import CompiledCircuit
+from ..compile.values import CircuitValues
 from ..errors import InfeasibleCircuitError
-from ..values import CircuitValues
 from . import solve
 from .coordinate_descent import State
 from .layered import LayeredRelaxation, _positions, plan_layers, stacked

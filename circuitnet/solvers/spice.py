@@ -32,14 +32,14 @@ import warnings
 
 import numpy as np
 
-from ..circuit import Circuit
-from ..conditions import Conditions
-from ..elements import RESISTOR, VOLTAGE_SOURCE, Element, Term
+from ..compile.conditions import Conditions
 from ..errors import ConvergenceError, SolverUnavailableError
-from ..solution import Solution
-from ..topology import GROUND
+from ..model.circuit import Circuit
+from ..model.elements import RESISTOR, VOLTAGE_SOURCE, Element, Term
+from ..model.topology import GROUND
 from . import DEFAULT_TOL
 from .kirchhoff import kkt_residual
+from .solution import Solution
 
 INSTALL_HINT = ("the spice solver needs ngspice's shared library and PySpice: "
                 "apt-get install ngspice libngspice0 libngspice0-dev and pip install PySpice")

@@ -10,9 +10,9 @@ from typing import Mapping, Union
 
 import numpy as np
 
-from .circuit import Circuit
-from .elements import Term
-from .errors import CircuitValidationError, DataError
+from ..errors import CircuitValidationError, DataError
+from ..model.circuit import Circuit
+from ..model.elements import Term
 
 Inputs = Union[None, np.ndarray, Mapping[str, Union[float, np.ndarray]]]
 

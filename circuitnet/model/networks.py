@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import CircuitValidationError
 from .circuit import GROUND, Bounds, Circuit, InputSpec
 from .elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE, DiodeModel, Element
-from .errors import CircuitValidationError
 
 IDEAL_MODEL = "dideal"
 

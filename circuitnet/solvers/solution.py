@@ -7,7 +7,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .topology import GROUND, canonical_node
+from ..model.topology import GROUND, canonical_node
 
 
 class LazyCurrents(Mapping):

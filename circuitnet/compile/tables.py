@@ -14,10 +14,10 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from .circuit import Circuit
-from .elements import Term
-from .physics import GMIN, thermal_voltage
-from .topology import GROUND, canonical_node, incidence_matrix
+from ..model.circuit import Circuit
+from ..model.elements import Term
+from ..model.physics import GMIN, thermal_voltage
+from ..model.topology import GROUND, canonical_node, incidence_matrix
 from .values import CircuitValues
 
 
@@ -182,14 +182,14 @@ class CompiledCircuit:
 
     @property
     def sources(self):
-        """The circuit's SourceTable (`circuitnet.conditions`), cached."""
+        """The circuit's SourceTable (`circuitnet.compile.conditions`), cached."""
         from .conditions import SourceTable
 
         return self.derived("sources", lambda: SourceTable.of(self.circuit))
 
     def layer_plan(self):
         """The layered structure (`solvers.layered.LayerPlan`), or None when not layered (cached)."""
-        from .solvers.layered import plan_layers
+        from ..solvers.layered import plan_layers
 
         return self.derived("layers", lambda: plan_layers(self))
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
 
-from .errors import Location
+from ..errors import Location
 
 
 class Term(str, Enum):

@@ -1,6 +1,6 @@
 """The Circuit model: named nodes and elements, the `*@` metadata, validation.
 
-`Circuit.compile()` turns it into the arrays a solver works on (see `compiled.py`).
+`Circuit.compile()` turns it into the arrays a solver works on (see `compile/tables.py`).
 """
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
+from ..errors import CircuitValidationError, Location
 from .elements import DiodeModel, Element, Term
-from .errors import CircuitValidationError, Location
 from .topology import GROUND as GROUND
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx
 
-    from .compiled import CompiledCircuit
+    from ..compile.tables import CompiledCircuit
 
 
 @dataclass
@@ -155,8 +155,8 @@ class Circuit:
         validate_circuit(self)
 
     def compile(self) -> "CompiledCircuit":
-        """Validate, then build the solver arrays (see `circuitnet.compiled`)."""
-        from .compiled import compile_circuit
+        """Validate, then build the solver arrays (see `circuitnet.compile.tables`)."""
+        from ..compile.tables import compile_circuit
 
         self.validate()
         return compile_circuit(self)

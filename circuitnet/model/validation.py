@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import CircuitValidationError
 from .elements import Element, Term
-from .errors import CircuitValidationError
 from .topology import GROUND, UnionFind
 
 if TYPE_CHECKING:  # pragma: no cover

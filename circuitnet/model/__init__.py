@@ -1,0 +1,1 @@
+"""The circuit model: elements and their declared physics, circuits, topology helpers, constants, validation, network builders."""
