@@ -199,10 +199,6 @@ def load_releasing(path):
     raise kind(message)
 
 
-@pytest.mark.xfail(reason="bug: a truncated checkpoint raises zipfile.BadZipFile, not DataError "
-                          "(load_checkpoint only converts OSError, ValueError, EOFError), and the file numpy opened "
-                          "is left open (ResourceWarning)", strict=True,
-                   raises=zipfile.BadZipFile)
 def test_truncated_checkpoint_is_a_data_error(tmp_path, netlist, trained):
     """A checkpoint cut in half (a copy interrupted, a full disk) raises DataError."""
     path = tmp_path / "last.npz"
@@ -213,9 +209,6 @@ def test_truncated_checkpoint_is_a_data_error(tmp_path, netlist, trained):
         load_releasing(path)
 
 
-@pytest.mark.xfail(reason="bug: a checkpoint with corrupted contents raises zipfile.BadZipFile "
-                          "('Bad CRC-32'), not DataError", strict=True,
-                   raises=zipfile.BadZipFile)
 def test_corrupted_checkpoint_is_a_data_error(tmp_path, netlist, trained):
     """A checkpoint whose stored bytes were altered raises DataError."""
     path = tmp_path / "last.npz"
@@ -227,9 +220,6 @@ def test_corrupted_checkpoint_is_a_data_error(tmp_path, netlist, trained):
         load_releasing(path)
 
 
-@pytest.mark.xfail(reason="bug: a .npy file raises TypeError ('numpy.ndarray' object does not support "
-                          "the context manager protocol), not DataError", strict=True,
-                   raises=TypeError)
 def test_npy_file_is_a_data_error(tmp_path):
     """A single-array .npy file is not a checkpoint: DataError."""
     path = tmp_path / "array.npy"

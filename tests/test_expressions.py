@@ -171,9 +171,6 @@ def test_errors_are_not_cached():
     assert evaluate("late * 2", {"late": 4.0}) == 8.0
 
 
-@pytest.mark.xfail(reason="bug: a literal that overflows to inf is re-parsed as the name 'inf' and looked "
-                          "up as parameter 'f' (prefix stripped): '1e999' reports \"unknown parameter 'f'\", "
-                          "or silently evaluates to scope['f']", strict=True)
 @pytest.mark.parametrize("scope", [{}, {"f": 2.0}])
 def test_overflowing_literal_is_reported_as_not_finite(scope):
     """A number too large for a float is an error about its value, never a parameter lookup."""
@@ -181,8 +178,6 @@ def test_overflowing_literal_is_reported_as_not_finite(scope):
         evaluate("1e999", scope)
 
 
-@pytest.mark.xfail(reason="bug: a complex intermediate ((-4)^0.5) is only rejected when it is the final "
-                          "value; abs() turns it into the real 2.0", strict=True)
 def test_complex_intermediate_is_rejected():
     """(-4)^0.5 is not a real number, so abs((-4)^0.5) is an error like (-4)^0.5 itself and pow(-4, 0.5)."""
     with pytest.raises(ValueError, match="cannot evaluate pow"):
@@ -191,9 +186,6 @@ def test_complex_intermediate_is_rejected():
         evaluate("abs((-4)^0.5)", {})
 
 
-@pytest.mark.xfail(reason="bug: the recursive evaluator raises RecursionError (not ValueError) on a "
-                          "long flat sum such as 2000 terms", strict=True,
-                   raises=RecursionError)
 def test_long_sum_evaluates_or_raises_value_error():
     """A 2000-term sum either evaluates to 2000 or raises the documented ValueError."""
     text = " + ".join(["1"] * 2000)

@@ -150,8 +150,6 @@ def test_layers_of_unreached_nodes_are_the_deepest():
     assert dict(zip(params.sources, layers_b.tolist())) == {"ib": 1, "ic": 0, "iz": 1}
 
 
-@pytest.mark.xfail(reason="bug: names like r0_* / ib0_* match the build_drn naming and give layer "
-                          "int('0') - 1 = -1, a negative 'layer index (0-based)'", strict=True)
 def test_layers_are_never_negative():
     """Layer indices are 0-based even for names r0_*, which build_drn never writes."""
     text = (CHAIN.replace("Ra in h", "R0_a in h").replace("Rb h o", "R1_b h o").replace("Rc o 0", "R1_c o 0")

@@ -53,12 +53,12 @@ class Parameters:
     def layers(self, circuit: Circuit) -> tuple[np.ndarray, np.ndarray]:
         """Layer index (0-based) of each resistor and each bias source, for per-layer learning rates.
 
-        Names of the form `r{l}_...` and `ib{l}_...` (from `build_drn`) give layer l-1;
+        Names of the form `r{l}_...` and `ib{l}_...` with l >= 1 (from `build_drn`) give layer l-1;
         otherwise the layer is the distance, in resistors, from the input sources' nodes.
         """
         names = self.resistors + self.sources
         matches = [_LAYERED_NAME.match(name) for name in names]
-        if names and all(matches):
+        if names and all(matches) and all(int(m.group(1)) >= 1 for m in matches):
             layer = np.array([int(m.group(1)) - 1 for m in matches])
         else:
             layer = _graph_layers(circuit, self)

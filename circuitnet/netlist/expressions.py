@@ -26,6 +26,7 @@ _TOKEN = re.compile(
     r"|(?P<op>\*\*|[-+*/^(),]))",
     re.IGNORECASE,
 )
+TOO_LONG = "the expression is too long or too deeply nested; split it into .param lines"
 _PREFIX = "p_"  # parameter names are prefixed so that none collides with a Python keyword
 
 _BINARY = {
@@ -46,7 +47,10 @@ def _compile(text: str) -> ast.expr:
             raise ValueError(f"unexpected character {text[position:].strip()[:1]!r}")
         position = match.end()
         if match["num"]:
-            pieces.append(repr(parse_value(match["num"])))
+            number = parse_value(match["num"])
+            if not math.isfinite(number):
+                raise ValueError(f"the number {match['num']!r} is not finite (too large for a float)")
+            pieces.append(repr(number))
         elif match["name"]:
             pieces.append(_PREFIX + match["name"].lower())
         else:
@@ -55,6 +59,8 @@ def _compile(text: str) -> ast.expr:
         return ast.parse(" ".join(pieces), mode="eval").body
     except SyntaxError:
         raise ValueError("malformed expression") from None
+    except (RecursionError, MemoryError):
+        raise ValueError(TOO_LONG) from None
 
 
 def _evaluate(node: ast.expr, scope: Mapping[str, float]) -> float:
@@ -69,7 +75,10 @@ def _evaluate(node: ast.expr, scope: Mapping[str, float]) -> float:
         value = _evaluate(node.operand, scope)
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return _BINARY[type(node.op)](_evaluate(node.left, scope), _evaluate(node.right, scope))
+        value = _BINARY[type(node.op)](_evaluate(node.left, scope), _evaluate(node.right, scope))
+        if isinstance(value, complex):
+            raise ValueError(f"the value is not a finite real number ({value})")
+        return value
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords
             and node.func.id[len(_PREFIX):] in FUNCTIONS):
         name = node.func.id[len(_PREFIX):]
@@ -102,6 +111,8 @@ def evaluate(text: str, scope: Mapping[str, float]) -> float:
         value = _evaluate(_compile(text), scope)
     except (ArithmeticError, TypeError) as error:
         raise ValueError(f"cannot evaluate: {error}") from None
+    except RecursionError:
+        raise ValueError(TOO_LONG) from None
     if isinstance(value, complex) or not math.isfinite(value):
         raise ValueError(f"the value is not a finite real number ({value})")
     return value
