@@ -60,6 +60,9 @@ class Circuit:
     """A netlist's circuit: elements in card order, diode models and training metadata.
 
     Node names are lower-case strings; ground is "0". Element names are lower case.
+    temp, tnom: the circuit temperature and the models' nominal temperature, degrees
+    Celsius (`.temp`, `.options temp= tnom=`; ngspice's 27 by default). gmin: the
+    conductance, siemens, that ngspice puts across every junction (`.options gmin=`).
     """
 
     title: str = ""
@@ -70,6 +73,9 @@ class Circuit:
     trainable: list[str] = field(default_factory=lambda: ["r*"])
     bounds: Bounds = field(default_factory=Bounds)
     source_file: str = "<circuit>"
+    temp: float = 27.0
+    tnom: float = 27.0
+    gmin: float = 1e-12
 
     def add(self, element: Element) -> Element:
         """Add an element; raises CircuitValidationError on a duplicate name."""

@@ -213,6 +213,8 @@ class Element:
     value: its `kind.value` in that parameter's unit (ohms, volts, amperes, V/V); None
         for kinds that name a model.
     model: the model name (lower case) for kinds that take one, else None.
+    params: instance parameters given on the card (lower-case names, SI units), e.g. a
+        diode's area, m, temp (degrees Celsius) and dtemp (kelvin).
     location: the card it was read from, when it came from a netlist.
     """
 
@@ -221,6 +223,7 @@ class Element:
     nodes: tuple[str, ...]
     value: float | None = None
     model: str | None = None
+    params: dict[str, float] = field(default_factory=dict)
     location: Location | None = field(default=None, compare=False)
 
 
