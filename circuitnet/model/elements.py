@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Callable
 
 from ..errors import Location
+from .junction import model_value
 
 
 class Term(str, Enum):
@@ -213,9 +214,9 @@ class Element:
     value: its `kind.value` in that parameter's unit (ohms, volts, amperes, V/V); None
         for kinds that name a model.
     model: the model name (lower case) for kinds that take one, else None.
+    location: the card it was read from, when it came from a netlist.
     params: instance parameters given on the card (lower-case names, SI units), e.g. a
         diode's area, m, temp (degrees Celsius) and dtemp (kelvin).
-    location: the card it was read from, when it came from a netlist.
     """
 
     name: str
@@ -223,8 +224,8 @@ class Element:
     nodes: tuple[str, ...]
     value: float | None = None
     model: str | None = None
-    params: dict[str, float] = field(default_factory=dict)
     location: Location | None = field(default=None, compare=False)
+    params: dict[str, float] = field(default_factory=dict)
 
 
 #: ngspice's defaults for the diode parameters circuitnet simulates (IS amperes, N, RS ohms).
@@ -248,5 +249,6 @@ class DiodeModel:
     location: Location | None = field(default=None, compare=False)
 
     def param(self, key: str) -> float:
-        """Value of a simulated parameter ("is", "n" or "rs"), falling back to ngspice's default."""
-        return self.params.get(key, DIODE_DEFAULTS[key])
+        """Value of a modelled parameter (`junction.MODELLED`: "is", "n", "rs", "bv", ...),
+        given on the card under its name or one of ngspice's aliases, else ngspice's default."""
+        return model_value(self.params, key)
