@@ -54,4 +54,4 @@ def test_a_wrong_answer_fails_with_a_clear_table(monkeypatch, capsys):
 def test_unknown_solver_is_a_usage_error(capsys):
     status = main(["check", str(ROOT / "netlists" / "divider.cir"), "--solvers", "cd,magic"])
     assert status == 2
-    assert "--solvers needs two or more of cd, qp, spice" in capsys.readouterr().err
+    assert "--solvers needs two or more of auto, cd, newton, qp, spice" in capsys.readouterr().err

@@ -102,7 +102,7 @@ def test_from_dict_fills_missing_fields_with_defaults():
     (dict(sweeps=0), "sweeps must be an integer >= 1, got 0"),
     (dict(tol=0.0), "tol must be positive"),
     (dict(dtype="float16"), "dtype must be one of 'float32', 'float64', got 'float16'"),
-    (dict(solver="hspice"), "solver must be one of 'cd', 'qp', 'spice'"),
+    (dict(solver="hspice"), "solver must be one of 'auto', 'cd', 'newton', 'qp', 'spice'"),
     (dict(rule="fast"), "rule must be one of 'auto', 'general'"),
     (dict(blas_threads=0), "blas_threads must be an integer >= 1, got 0"),
     (dict(progress="yes"), "progress must be True or False"),

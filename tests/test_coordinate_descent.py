@@ -215,17 +215,23 @@ def test_infeasible_diodes_raise():
         solve(circuit)
 
 
-def test_diverging_vcvs_loop_raises():
+def test_diverging_vcvs_loop_raises_and_auto_hands_over():
+    """Loop gain 1.5: cd's block iteration diverges and says so; the nodal equations still
+    have their one solution, v(x) = (1 + 3 v(x)) / 2 = -1 V, which auto finds."""
     circuit = build(("V", "v1", ("in", "0"), 1.0), ("R", "r1", ("in", "x"), 1e3),
                     ("R", "r2", ("x", "y"), 1e3), ("E", "e1", ("y", "0", "x", "0"), 3.0))
     with pytest.raises(ConvergenceError, match="VCVS"):
-        solve(circuit)
+        solve(circuit, solver="cd")
+    solution = solve(circuit)
+    assert solution.info["method"] == "newton"
+    np.testing.assert_allclose(solution.voltage("x"), -1.0, atol=1e-12)
+    np.testing.assert_allclose(solution.voltage("y"), -3.0, atol=1e-12)
 
 
 def test_max_sweeps_raises_with_tolerance_in_message():
     circuit = random_circuit(2, n_nodes=30, ideal=0, shockley=2)  # no exact linear polish
     with pytest.raises(ConvergenceError, match="did not converge in 2 sweeps"):
-        solve(circuit, max_sweeps=2)
+        solve(circuit, max_sweeps=2, solver="cd")
 
 
 def test_fixed_sweeps_report_residual():

@@ -16,7 +16,6 @@ import scipy.sparse as sp
 
 from ..model.circuit import Circuit
 from ..model.elements import Term
-from ..model.physics import GMIN, thermal_voltage
 from ..model.topology import GROUND, canonical_node, incidence_matrix
 from .values import CircuitValues
 
@@ -53,7 +52,9 @@ class CompiledCircuit:
       res_a, res_b (n_res,) node indices; res_names; netlist_conductance (n_res,) siemens,
       the netlist's (read-only; the values solved with are a `CircuitValues`).
     Ideal diodes: ideal_a, ideal_c (anode, cathode), ideal_vf (volts), ideal_names.
-    Shockley junctions: shock_a, shock_c, shock_is (amperes), shock_nvt (N*VT volts), shock_names.
+    Shockley junctions (`model.junction`, after temperature and area scaling): shock_a,
+      shock_c, shock_is (amperes), shock_nvt (N*VT volts), shock_bv (breakdown knee, volts,
+      inf: none), shock_nbvt (NBV*VT volts), shock_ikf (amperes, 0: none), shock_names.
     Sources: vsrc_names; isrc_names, isrc_pos, isrc_neg; vcvs_names, vcvs_pos, vcvs_neg,
       vcvs_cpos, vcvs_cneg, vcvs_gain; clamp_nodes (node indices of clamped nodes).
     Groups: group_of (n_all,) group index or -1 (fixed); grp_ptr/grp_nodes members CSR,
@@ -79,6 +80,9 @@ class CompiledCircuit:
     shock_c: np.ndarray
     shock_is: np.ndarray
     shock_nvt: np.ndarray
+    shock_bv: np.ndarray
+    shock_nbvt: np.ndarray
+    shock_ikf: np.ndarray
     shock_names: list[str]
     vsrc_names: list[str]
     isrc_names: list[str]
@@ -218,7 +222,8 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
     resistors = list(circuit.with_term(Term.EDGE))
     ideal = list(circuit.with_term(Term.IDEAL_LIMIT))
     shockley = list(circuit.with_term(Term.JUNCTION))
-    internal = [f"{d.name}#junction" for d in shockley if circuit.models[d.model].param("rs") > 0]
+    laws = [circuit.junction(d) for d in shockley]
+    internal = [f"{d.name}#junction" for d, law in zip(shockley, laws) if law.series > 0]
     node_names = names + internal + [GROUND]
     index = {name: k for k, name in enumerate(node_names)}
 
@@ -229,7 +234,7 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
     res_b = [index[r.nodes[1]] for r in resistors]
     conductance = [1.0 / r.value for r in resistors]
     res_names = [r.name for r in resistors]
-    shock = _shockley_tables(circuit, shockley, index, res_a, res_b, conductance, res_names)
+    shock = _shockley_tables(circuit, shockley, laws, index, res_a, res_b, conductance, res_names)
     sources = list(circuit.with_term(Term.TIE))
     vcvs = list(circuit.with_term(Term.CONTROLLED))
     currents = list(circuit.with_term(Term.INJECTION))
@@ -252,6 +257,7 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
         ideal_vf=np.array([circuit.models[d.model].vf for d in ideal], dtype=float),
         ideal_names=[d.name for d in ideal],
         shock_a=shock[0], shock_c=shock[1], shock_is=shock[2], shock_nvt=shock[3],
+        shock_bv=shock[4], shock_nbvt=shock[5], shock_ikf=shock[6],
         shock_names=[d.name for d in shockley],
         vsrc_names=[e.name for e in sources],
         isrc_names=[e.name for e in currents],
@@ -277,24 +283,23 @@ def _group_pairs(group_of, ideal_a, ideal_c, pair, n_groups) -> dict:
     return {"pgrp_ptr": csr["ptr"], "pgrp_idx": csr["idx"]}
 
 
-def _shockley_tables(circuit, shockley, index, res_a, res_b, conductance, res_names):
-    """Junction tables of Shockley diodes; appends their RS and GMIN resistors in place."""
-    anodes, cathodes, saturation, nvt = [], [], [], []
-    vt = thermal_voltage()
-    for diode in shockley:
-        model = circuit.models[diode.model]
+def _shockley_tables(circuit, shockley, laws, index, res_a, res_b, conductance, res_names):
+    """Junction tables of Shockley diodes (anode, cathode, and the `Junction` fields as
+    arrays); appends their RS and GMIN resistors in place."""
+    anodes, cathodes = [], []
+    for diode, law in zip(shockley, laws):
         anode, cathode = index[diode.nodes[0]], index[diode.nodes[1]]
-        if model.param("rs") > 0:
+        if law.series > 0:
             junction = index[f"{diode.name}#junction"]
             res_a.append(anode), res_b.append(junction)
-            conductance.append(1.0 / model.param("rs")), res_names.append(f"{diode.name}#rs")
+            conductance.append(1.0 / law.series), res_names.append(f"{diode.name}#rs")
             anode = junction
         res_a.append(anode), res_b.append(cathode)
-        conductance.append(GMIN), res_names.append(f"{diode.name}#gmin")
+        conductance.append(circuit.gmin), res_names.append(f"{diode.name}#gmin")
         anodes.append(anode), cathodes.append(cathode)
-        saturation.append(model.param("is")), nvt.append(model.param("n") * vt)
+    field_of = lambda name: np.array([getattr(law, name) for law in laws], dtype=float)  # noqa: E731
     return (np.array(anodes, dtype=np.int64), np.array(cathodes, dtype=np.int64),
-            np.array(saturation, dtype=float), np.array(nvt, dtype=float))
+            *(field_of(name) for name in ("saturation", "nvt", "breakdown", "nbv_vt", "knee")))
 
 
 def _tie_tree(edges, n_all: int, ground: int) -> tuple[TieTree, np.ndarray]:

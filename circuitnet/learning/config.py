@@ -43,7 +43,7 @@ class TrainingConfig:
     tol: solver tolerance in tolerance mode, volts relative to the source range (default 1e-6).
     dtype: the solver's precision, "float64" (default) or "float32".
     seed: the example order of epoch e is a permutation drawn from (seed, e) (default 0).
-    solver: "cd" (default), "qp" or "spice".
+    solver: "cd" (default), "auto", "newton", "qp" or "spice" (see `circuitnet.solve`).
     rule: "auto" (default: the rank-batch rule of `layered_rule` where the circuit is
         layered with its trainable resistors in build_drn order, else the per-resistor rule)
         or "general" (always the per-resistor rule; for tests and comparisons).

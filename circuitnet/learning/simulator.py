@@ -19,6 +19,8 @@ from ..solvers import SOLVERS, solve
 from ..solvers.session import KernelSession, LayeredSession, open_session
 from .parameters import Parameters, circuit_with
 
+#: solvers that get a circuit copy carrying the parameters (the others share compiled values)
+REFERENCE_SOLVERS = ("qp", "spice")
 #: Tolerance mode gives up (ConvergenceError) after this many sweeps.
 MAX_SWEEPS = 100_000
 
@@ -79,7 +81,7 @@ class Simulator:
         the simulator's `values` (`CircuitValues`), or, for parameters made the values' own
         by `bind`, only the biases.
         """
-        if self.settings.solver != "cd":
+        if self.settings.solver in REFERENCE_SOLVERS:
             self._target = circuit_with(self.circuit, params)
             return
         if self._values is None:
@@ -106,7 +108,7 @@ class Simulator:
         place inside `editing`, and `set_parameters` copies nothing. Returns the compiled
         circuit when bound, else None (params unchanged).
         """
-        if self.settings.solver != "cd":
+        if self.settings.solver in REFERENCE_SOLVERS:
             return None
         self.set_parameters(params)
         n = len(params.resistors)
@@ -215,8 +217,8 @@ class Simulator:
                                            warm_start=conditions.get("warm_start"))
             return self._in_node_order(self._session.cc.node_names, voltages)
         solution = solve(self._target, x, solver=s.solver, tol=s.tol, max_sweeps=MAX_SWEEPS,
-                         sweeps=s.sweeps if s.solver == "cd" else None, dtype=np.dtype(s.dtype).type,
-                         **({"layered": s.layered, "values": self._values} if s.solver == "cd" else {}),
+                         sweeps=None if s.solver in REFERENCE_SOLVERS else s.sweeps, dtype=np.dtype(s.dtype).type,
+                         **({} if s.solver in REFERENCE_SOLVERS else {"layered": s.layered, "values": self._values}),
                          **conditions)
         return self._in_node_order(solution.nodes, solution.voltages)
 

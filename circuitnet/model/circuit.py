@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..errors import CircuitValidationError, Location
 from .elements import DiodeModel, Element, Term
+from .junction import Junction, junction_of
 from .topology import GROUND as GROUND
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -121,6 +122,10 @@ class Circuit:
         """Whether an element's model is declared ideal (False without a known model)."""
         model = self.models.get(element.model) if element.model is not None else None
         return model is not None and model.ideal
+
+    def junction(self, diode: Element) -> Junction:
+        """The DC law of a Shockley diode at this circuit's temperature (`junction.Junction`)."""
+        return junction_of(self.models[diode.model].params, diode.params, self.temp, self.tnom)
 
     def term_of(self, element: Element) -> Term:
         """What an element contributes to the DC equations (`ElementKind.term_for` its model)."""

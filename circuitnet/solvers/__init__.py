@@ -1,4 +1,4 @@
-"""`solve`: one interface over the three solvers (cd, qp, spice)."""
+"""`solve`: one interface over the solvers (auto, cd, newton, qp, spice)."""
 from __future__ import annotations
 
 import importlib
@@ -12,13 +12,14 @@ from ..errors import CircuitValidationError
 from ..model.circuit import Circuit
 from .solution import Solution
 
-#: solver name -> module inside circuitnet.solvers exposing solve_conditions(circuit, conditions, options).
-SOLVERS = {"cd": "coordinate_descent", "qp": "qp", "spice": "spice"}
+#: solver name -> module inside circuitnet.solvers exposing solve_conditions(circuit, conditions, options)
+#: ("auto" chooses among the others, see `method.py`).
+SOLVERS = {"auto": "method", "cd": "coordinate_descent", "newton": "newton", "qp": "qp", "spice": "spice"}
 
 DEFAULT_TOL = 1e-9
 
 
-def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: str = "cd",
+def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: str = "auto",
           tol: float = DEFAULT_TOL, max_sweeps: int = 100_000, sweeps: int | None = None,
           warm_start: np.ndarray | None = None, nudge: Nudge | None = None,
           clamp: Clamp | None = None, dtype: type = np.float64,
@@ -30,7 +31,10 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
 
     inputs: see `circuitnet.compile.conditions.make_conditions` (a dict of source values, or an
         array (batch, n_features) for the `*@ input` sources).
-    solver: "cd" (exact coordinate descent, the fast one), "qp" (cvxpy reference) or
+    solver: "auto" (default: chooses, and hands over when a method stalls; see
+        `solvers.method`; `Solution.info` says what ran and why), "cd" (exact coordinate
+        descent, for ideal diodes and training networks), "newton" (Newton on the nodal
+        equations, for Shockley diodes and controlled sources), "qp" (cvxpy reference) or
         "spice" (ngspice through PySpice).
     tol: convergence tolerance in volts, relative to the largest source voltage (at least 1 V).
     max_sweeps: the cd solver raises ConvergenceError after this many sweeps.
@@ -50,16 +54,32 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
     """
     if solver not in SOLVERS:
         raise CircuitValidationError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
-    if solver == "cd":
-        from .coordinate_descent import solve_conditions
-
+    if solver in ("auto", "cd", "newton"):
         compiled = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
         values = compiled.netlist_values if values is None else values
         compiled.check_values(values)
         conditions = make_conditions(compiled.circuit, inputs, nudge=nudge, clamp=clamp,
                                      table=compiled.sources, source_values=values.sources)
-        return solve_conditions(compiled, conditions, values, tol=tol, max_sweeps=max_sweeps,
-                                warm_start=warm_start, dtype=dtype, sweeps=sweeps, layered=layered)
+
+        def attempt(method: str) -> Solution:
+            if method == "cd":
+                from .coordinate_descent import solve_conditions
+
+                return solve_conditions(compiled, conditions, values, tol=tol, max_sweeps=max_sweeps,
+                                        warm_start=warm_start, dtype=dtype, sweeps=sweeps, layered=layered)
+            if method == "newton":
+                from .newton import solve_conditions as newton
+
+                return newton(compiled, conditions, values, tol=tol, warm_start=warm_start)
+            from .qp import solve_conditions as qp
+
+            return qp(compiled.circuit_with(values), conditions, tol=tol, max_sweeps=max_sweeps, dtype=dtype)
+
+        if solver != "auto":
+            return attempt(solver)
+        from .method import choose, run_chain
+
+        return run_chain(*choose(compiled, sweeps), attempt)
     if isinstance(circuit, CompiledCircuit) or values is not None:
         compiled = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
         circuit = compiled.circuit_with(values)
