@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import CircuitValidationError
 from .elements import Element, Term
+from .junction import instance_failure, model_failure
 from .topology import GROUND, UnionFind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,6 +33,14 @@ def _check_element(circuit: "Circuit", element: Element) -> None:
     failed = kind.failure(element)
     if failed:
         raise CircuitValidationError(failed, element.location)
+    if kind.model_type == "d" and not circuit.is_ideal(element):
+        model = circuit.models[element.model]
+        failed = model_failure(model.params)
+        if failed:
+            raise CircuitValidationError(f".model {model.name}: {failed}", model.location)
+        failed = instance_failure(element.params)
+        if failed:
+            raise CircuitValidationError(f"{element.name}: {failed}", element.location)
 
 
 def _check_directives(circuit: "Circuit") -> None:
