@@ -15,7 +15,7 @@ import numpy as np
 from ..compile.conditions import Conditions
 from ..compile.tables import CompiledCircuit, as_slice
 from ..compile.values import CircuitValues
-from ..errors import ConvergenceError, InfeasibleCircuitError
+from ..errors import CircuitValidationError, ConvergenceError, InfeasibleCircuitError
 from ..model.circuit import Circuit
 from ..model.topology import incidence_matrix
 from .active_set import can_polish
@@ -45,6 +45,10 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
     start = time.perf_counter()
     cc = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
     values = cc.netlist_values if values is None else values
+    if np.isfinite(cc.shock_bv).any() or (cc.shock_ikf > 0).any():
+        raise CircuitValidationError(
+            "breakdown (BV) and the knee current (IKF) are modelled by the newton solver; "
+            "coordinate descent keeps the plain exponential (use solver='newton' or 'auto')")
     if conditions.clamp is not None:
         cc = cc.with_clamped(tuple(conditions.clamp.nodes))
     state = State.prepare(cc, conditions, warm_start, dtype)

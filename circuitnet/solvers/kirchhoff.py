@@ -9,15 +9,9 @@ import numpy as np
 
 from ..compile.conditions import Conditions
 from ..model.circuit import Circuit
-from ..model.elements import DiodeModel, Term
-from ..model.physics import THERMAL_VOLTAGE
+from ..model.elements import Term
 from ..model.topology import GROUND
 from .solution import Solution
-
-
-def emission_voltage(model: DiodeModel) -> float:
-    """N * VT of a Shockley model, volts."""
-    return model.param("n") * THERMAL_VOLTAGE
 
 
 def kcl_imbalance(circuit: Circuit, solution: Solution, conditions: Conditions) -> np.ndarray:

@@ -30,10 +30,10 @@ from ..compile.conditions import Conditions
 from ..errors import CircuitValidationError, ConvergenceError, InfeasibleCircuitError, SolverUnavailableError
 from ..model.circuit import Circuit
 from ..model.elements import Term
-from ..model.physics import GMIN, shockley_current
+from ..model.physics import shockley_current
 from ..model.topology import GROUND, incidence_matrix
 from . import DEFAULT_TOL
-from .kirchhoff import edge_currents, emission_voltage, kkt_residual
+from .kirchhoff import edge_currents, kkt_residual
 from .solution import Solution
 
 #: Clarabel settings: as tight as it reliably reaches, so ideal-diode circuits match to ~1e-10 V.
@@ -97,8 +97,15 @@ class EnergyProgram:
         self.vcvs = list(circuit.with_term(Term.CONTROLLED))
         self.vsources = list(circuit.with_term(Term.TIE))
         self.clamped = list(conditions.clamp.nodes) if conditions.clamp else []
-        for diode in self.shockley:  # the junction sits behind RS on an internal node
-            if circuit.models[diode.model].param("rs") > 0:
+        self.laws = [circuit.junction(d) for d in self.shockley]
+        for diode, law in zip(self.shockley, self.laws):
+            if math.isfinite(law.breakdown) or law.knee > 0:
+                raise CircuitValidationError(
+                    f"{diode.name}: breakdown (BV) and the knee current (IKF) make the diode law "
+                    f"piecewise; the qp reference does not model them (use solver='newton' or 'spice')",
+                    diode.location)
+        for diode, law in zip(self.shockley, self.laws):  # the junction sits behind RS on an internal node
+            if law.series > 0:
                 self._index[f"{diode.name}#junction"] = len(self._index)
         self.size = len(self._index)
         self._build()
@@ -118,12 +125,11 @@ class EnergyProgram:
 
     def _build(self) -> None:
         cp, circuit = self.cp, self.circuit
-        models = [circuit.models[d.model] for d in self.shockley]
         branches = [(r.nodes[0], r.nodes[1], 1.0 / r.value) for r in circuit.with_term(Term.EDGE)]
-        for diode, model in zip(self.shockley, models):
-            branches.append((self._node(diode, 0), diode.nodes[1], GMIN))
-            if model.param("rs") > 0:
-                branches.append((diode.nodes[0], self._node(diode, 0), 1.0 / model.param("rs")))
+        for diode, law in zip(self.shockley, self.laws):
+            branches.append((self._node(diode, 0), diode.nodes[1], circuit.gmin))
+            if law.series > 0:
+                branches.append((diode.nodes[0], self._node(diode, 0), 1.0 / law.series))
         weights = np.array([g for *_, g in branches])
         self.scale = 1.0 / max(float(np.max(weights, initial=0.0)), abs(self._beta), 1e-300)
         root_g = sp.diags(np.sqrt(weights * self.scale))
@@ -133,8 +139,8 @@ class EnergyProgram:
             self._incidence([(n, GROUND) for n in self.clamped])]).tocsr()
         factor, self.rho = _quadratic_factor(quadratic, self._nudge_diagonal(), self.eq_matrix)
         self.junctions = self._incidence([(self._node(d, 0), d.nodes[1]) for d in self.shockley])
-        self.nvt = np.array([emission_voltage(m) for m in models])
-        self.sat = np.array([m.param("is") for m in models])
+        self.nvt = np.array([law.nvt for law in self.laws])
+        self.sat = np.array([law.saturation for law in self.laws])
 
         self.v = cp.Variable(self.size)
         self.linear = cp.Parameter(self.size)
@@ -245,9 +251,8 @@ class EnergyProgram:
         """Every element's SPICE current, amperes, shape (batch,) each."""
         currents = edge_currents(self.circuit, solution)
         vj = v @ self.junctions.T.toarray() if self.shockley else np.zeros((len(v), 0))
-        for k, diode in enumerate(self.shockley):
-            model = self.circuit.models[diode.model]
-            currents[diode.name] = shockley_current(vj[:, k], model.param("is"), emission_voltage(model), GMIN)
+        for k, (diode, law) in enumerate(zip(self.shockley, self.laws)):
+            currents[diode.name] = shockley_current(vj[:, k], law.saturation, law.nvt, self.circuit.gmin)
         for k, diode in enumerate(self.ideal):
             currents[diode.name] = ineq[:, k]
         for k, element in enumerate(self.vsources + self.vcvs):
@@ -259,11 +264,11 @@ class EnergyProgram:
     def internal_residual(self, v: np.ndarray, currents: dict) -> float:
         """Largest KCL imbalance at the internal nodes between RS and a Shockley junction."""
         worst = 0.0
-        for diode in self.shockley:
+        for diode, law in zip(self.shockley, self.laws):
             internal = f"{diode.name}#junction"
             if internal in self._index:
                 anode = v[:, self._index[diode.nodes[0]]] if diode.nodes[0] != GROUND else 0.0
-                through_rs = (anode - v[:, self._index[internal]]) / self.circuit.models[diode.model].param("rs")
+                through_rs = (anode - v[:, self._index[internal]]) / law.series
                 worst = max(worst, float(np.max(np.abs(through_rs - currents[diode.name]))))
         return worst
 
