@@ -82,3 +82,54 @@ def randomised_drn(hidden: list[int], seed: int, features: int = 5, classes: int
         elif name.startswith("ib"):
             element.value = rng.normal(0.0, 0.3)
     return circuit, rng
+
+
+def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakdown: bool = True,
+                        vcvs: int = 1, stiff: bool = True) -> Circuit:
+    """A random circuit of the kind designers write: resistors from 1 ohm to 1 Mohm (when
+    `stiff`, else 100 ohm..10 kohm), voltage sources, nA..mA current sources, Shockley
+    diodes with random IS, N, RS (and BV/IBV/NBV when `breakdown`), and `vcvs` amplifier
+    stages, each an op-amp-like VCVS (gain 10..1e5) with resistive negative feedback or a
+    feed-forward buffer. Every node has a DC path to ground."""
+    rng = np.random.default_rng(seed)
+    circuit = Circuit(title=f"real circuit {seed}")
+    nodes = [f"n{k}" for k in range(n_nodes)]
+    count = iter(range(10**6))
+
+    def add(kind, a, b, value=None, model=None, extra=()):
+        circuit.add(Element(f"{kind.letter.lower()}{next(count)}", kind, (a, b, *extra), value, model))
+
+    def resistance() -> float:
+        return float(10 ** rng.uniform(0, 6) if stiff else rng.uniform(100, 10_000))
+
+    for k, node in enumerate(nodes):
+        add(RESISTOR, node, "0" if k == 0 else nodes[rng.integers(0, k)], resistance())
+    for _ in range(n_nodes // 2):
+        a, b = rng.choice([*nodes, "0"], size=2, replace=False)
+        add(RESISTOR, str(a), str(b), resistance())
+    for k in range(2):
+        add(VOLTAGE_SOURCE, f"s{k}", "0", float(rng.uniform(-10, 10)))
+        add(RESISTOR, f"s{k}", nodes[rng.integers(n_nodes)], resistance())
+    add(CURRENT_SOURCE, "0", nodes[rng.integers(n_nodes)], float(rng.choice([-1, 1]) * 10 ** rng.uniform(-9, -3)))
+    for k in range(diodes):
+        params = {"is": float(10 ** rng.uniform(-16, -8)), "n": float(rng.uniform(1, 2)),
+                  "rs": float(rng.choice([0.0, rng.uniform(0.1, 20)]))}
+        if breakdown and rng.random() < 0.5:
+            params.update(bv=float(rng.uniform(2, 15)), ibv=float(10 ** rng.uniform(-5, -2)),
+                          nbv=float(rng.uniform(1, 3)))
+        circuit.add_model(DiodeModel(f"dm{k}", params=params))
+        a, b = rng.choice([*nodes, "0"], size=2, replace=False)
+        add(DIODE, str(a), str(b), model=f"dm{k}")
+    for k in range(vcvs):
+        inp, minus, out = f"a{k}_in", f"a{k}_m", f"a{k}_out"
+        add(RESISTOR, nodes[rng.integers(n_nodes)], inp, resistance())
+        add(RESISTOR, inp, "0", resistance())
+        gain = float(10 ** rng.uniform(1, 5))
+        if rng.random() < 0.5:  # inverting amplifier: output through rf back to the minus input
+            add(RESISTOR, inp, minus, float(rng.uniform(1e3, 1e4)))
+            add(RESISTOR, minus, out, float(rng.uniform(1e3, 1e5)))
+            add(VCVS, out, "0", gain, extra=("0", minus))
+        else:  # buffer with gain
+            add(VCVS, out, "0", float(rng.uniform(-3, 3)), extra=(inp, "0"))
+        add(RESISTOR, out, "0", float(rng.uniform(1e3, 1e4)))
+    return circuit

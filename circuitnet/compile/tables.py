@@ -357,7 +357,8 @@ def _groups(root, ground, edge_a, edge_b, diode_a, diode_c, clamped):
     order = np.lexsort((np.arange(len(free_roots)), colour))
     rank = np.empty(len(free_roots), dtype=np.int64)
     rank[order] = np.arange(len(free_roots))
-    group_of = np.where(group_id >= 0, rank[np.maximum(group_id, 0)], -1)
+    group_of = np.full(len(root), -1, dtype=np.int64)
+    group_of[group_id >= 0] = rank[group_id[group_id >= 0]]
     members = np.flatnonzero(group_of >= 0)
     members = members[np.lexsort((members, group_of[members]))]
     counts = np.bincount(group_of[members], minlength=len(free_roots))
