@@ -202,7 +202,7 @@ ELEMENT_ERRORS = [
 @pytest.mark.parametrize("card, match", [
     (".tran 1n 1u", "analysis card .tran is not supported"),
     (".ac dec 10 1 1meg", "analysis card .ac"),
-    (".dc v1 0 1 0.1", "analysis card .dc"),
+    (".dc v1 0 1 0.1", "no V or I source named 'v1'"),
     (".include other.cir", ".include is not supported"),
     (".lib models.lib tt", ".lib is not supported"),
     (".ic v(a)=1", ".ic cards are not supported"),

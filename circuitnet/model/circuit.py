@@ -56,6 +56,25 @@ class Bounds:
                                          f"gmin={self.gmin:g}, gmax={self.gmax:g}", location)
 
 
+@dataclass(frozen=True)
+class DcSweep:
+    """A `.dc` card: source `source` swept from `start` to `stop` by `step` (volts for a V
+    source, amperes for an I source; ngspice includes `stop`).
+
+    second: the outer sweep of the two-source form `.dc SRC1 START1 STOP1 STEP1 SRC2 START2
+        STOP2 STEP2` (each of its values runs the whole sweep of `source`, the inner loop, as
+        in ngspice), or None.
+    location: the card, for error messages.
+    """
+
+    source: str
+    start: float
+    stop: float
+    step: float
+    second: "DcSweep | None" = None
+    location: Location | None = field(default=None, compare=False)
+
+
 @dataclass
 class Circuit:
     """A netlist's circuit: elements in card order, diode models and training metadata.
@@ -64,6 +83,7 @@ class Circuit:
     temp, tnom: the circuit temperature and the models' nominal temperature, degrees
     Celsius (`.temp`, `.options temp= tnom=`; ngspice's 27 by default). gmin: the
     conductance, siemens, that ngspice puts across every junction (`.options gmin=`).
+    dc: the netlist's `.dc` sweep (`DcSweep`), or None.
     """
 
     title: str = ""
@@ -77,6 +97,7 @@ class Circuit:
     temp: float = 27.0
     tnom: float = 27.0
     gmin: float = 1e-12
+    dc: DcSweep | None = None
 
     def add(self, element: Element) -> Element:
         """Add an element; raises CircuitValidationError on a duplicate name."""

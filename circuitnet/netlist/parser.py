@@ -2,7 +2,8 @@
 
 Reads the ngspice dialect the README's netlist section describes: R, D, V, I and E cards (as declared in
 `circuitnet.model.elements`), `.model NAME D (...)`, `.param` with `{expr}` values, `.subckt` /
-`.ends` with `X` instances (flattened), `.end`, and the `*@` directives. Cards that do not
+`.ends` with `X` instances (flattened), `.dc` sweeps (stored as `Circuit.dc`), `.end`,
+and the `*@` directives. Cards that do not
 change the DC circuit (`.op`, `.options`, `.print`, `.save`, `.control` blocks) are
 skipped; everything else is an error that names the file, the line and the card.
 
@@ -23,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import NetlistSyntaxError
-from ..model.circuit import Circuit
+from ..model.circuit import Circuit, DcSweep
 from ..model.elements import DIODE, ELEMENT_KINDS, DiodeModel, Element, ElementKind
 from ..model.topology import GROUND, canonical_node, is_ground
 from .directives import Directives
@@ -34,7 +35,7 @@ from .units import parse_value
 #: dot cards that do not change the DC circuit.
 _SKIPPED = frozenset({".op", ".option", ".options", ".opt", ".print", ".plot", ".save",
                       ".probe", ".title", ".width"})
-_ANALYSES = frozenset({".tran", ".ac", ".dc", ".noise", ".tf", ".sens", ".pz", ".disto",
+_ANALYSES = frozenset({".tran", ".ac", ".noise", ".tf", ".sens", ".pz", ".disto",
                        ".sp", ".pss", ".four", ".meas", ".measure"})
 _INCLUDES = frozenset({".include", ".inc", ".lib"})
 #: source keywords that ask for AC or transient behaviour.
@@ -106,6 +107,7 @@ class _Parser:
         self.circuit = Circuit(title=title, source_file=filename)
         self.models: list[Card] = []
         self.directive_cards: list[Card] = []
+        self.dc_card: Card | None = None
         self.directives = Directives()
         self.scope: dict[str, float] = {}
 
@@ -116,6 +118,8 @@ class _Parser:
             self._model(card)
         for card in self.directive_cards:
             self.directives.read(card, lambda raw, at, what: self.value(raw, self.scope, at, what))
+        if self.dc_card is not None:
+            self.circuit.dc = self._dc(self.dc_card)
         self._instantiate(top, self.scope, "", None, ())
         self._finish()
         return self.circuit
@@ -154,6 +158,10 @@ class _Parser:
                 body.params.append(card)
             elif word == ".control":
                 in_control = True
+            elif word == ".dc":
+                if body is not top or self.dc_card is not None:
+                    raise _fail("circuitnet reads one .dc card, at the top level", card)
+                self.dc_card = card
             elif word not in _SKIPPED:
                 raise self._unsupported_dot(card, word)
         if body is not top:
@@ -201,15 +209,15 @@ class _Parser:
 
     def _unsupported_dot(self, card: Card, word: str) -> NetlistSyntaxError:
         if word in _ANALYSES:
-            return _fail(f"analysis card {word} is not supported: circuitnet computes the DC "
-                         f"operating point only (.op)", card)
+            return _fail(f"analysis card {word} is not supported: circuitnet computes DC "
+                         f"operating points only (.op, .dc)", card)
         if word in _INCLUDES:
             return _fail(f"{word} is not supported: give circuitnet one self-contained "
                          f"netlist (paste the included cards in)", card)
         if word == ".endc":
             return _fail(".endc without a .control", card)
         return _fail(f"{word} cards are not supported: circuitnet reads .model, .param, "
-                     f".subckt/.ends and .end (and skips .op, .options, .print, .save, "
+                     f".subckt/.ends, .dc and .end (and skips .op, .options, .print, .save, "
                      f".control blocks)", card)
 
     # -- values --------------------------------------------------------------------
@@ -266,6 +274,19 @@ class _Parser:
                 raise _fail(f".model {name}: expected PARAM=VALUE, got {word!r}", card)
             params[key] = self.value(raw, self.scope, card, f"diode parameter {key}")
         self.circuit.add_model(DiodeModel(name, params, location=card.location))
+
+    def _dc(self, card: Card) -> DcSweep:
+        words = tokens(card.text)[1:]
+        if len(words) not in (4, 8):
+            raise _fail(".dc card needs a source and three values, optionally a second source "
+                        "and three values: .dc SRC START STOP STEP [SRC2 START2 STOP2 STEP2]", card)
+        sweep = None
+        for at in (4, 0) if len(words) == 8 else (0,):
+            name, *raw = words[at:at + 4]
+            start, stop, step = [self.value(r, self.scope, card, f".dc {what} of {name}")
+                                 for r, what in zip(raw, ("start", "stop", "step"))]
+            sweep = DcSweep(name, start, stop, step, sweep, card.location)
+        return sweep
 
     # -- instantiation -------------------------------------------------------------
     def _instantiate(self, body: _Body, scope: dict[str, float], path: str,
@@ -363,6 +384,13 @@ class _Parser:
     # -- checks after the whole file -----------------------------------------------
     def _finish(self) -> None:
         self.directives.apply(self.circuit)
+        sweep = self.circuit.dc
+        while sweep is not None:
+            element = self.circuit.elements.get(sweep.source)
+            if element is None or element.kind.letter not in ("V", "I"):
+                raise NetlistSyntaxError(f".dc sweeps a voltage or current source: no V or I "
+                                         f"source named {sweep.source!r}", sweep.location)
+            sweep = sweep.second
         models = self.circuit.models
         for element in self.circuit.elements.values():
             if element.kind.takes_model and element.model not in models:

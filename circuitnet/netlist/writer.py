@@ -20,7 +20,7 @@ import math
 import re
 
 from ..errors import CircuitValidationError
-from ..model.circuit import Bounds, Circuit
+from ..model.circuit import Bounds, Circuit, DcSweep
 from ..model.elements import DIODE_DEFAULTS, DiodeModel, Element
 from ..model.physics import THERMAL_VOLTAGE
 from .units import format_value
@@ -104,6 +104,14 @@ def _model_lines(model: DiodeModel) -> list[str]:
     return lines
 
 
+def _dc_card(sweep: DcSweep) -> str:
+    words = [".dc"]
+    while sweep is not None:
+        words += [sweep.source, *map(format_value, (sweep.start, sweep.stop, sweep.step))]
+        sweep = sweep.second
+    return " ".join(words)
+
+
 def _element_card(element: Element) -> str:
     kind = element.kind
     name = element.name
@@ -126,11 +134,12 @@ def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
     Args:
         circuit: the circuit; element names should start with their SPICE letter (a name
             that does not is written with the letter put in front, as ngspice requires).
-        analysis: the analysis card written before `.end`, or None for none.
+        analysis: the analysis card written before `.end`, or None for none (then the
+            circuit's `.dc` card is not written either).
 
     Returns:
         The netlist text: title, `*@` directives, `.model` cards, element cards in
-        circuit order, the analysis card, `.end`.
+        circuit order, the analysis card, the circuit's `.dc` card, `.end`.
 
     Raises:
         CircuitValidationError: a name that cannot be written, an ideal diode with vf < 0.
@@ -143,5 +152,7 @@ def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
     lines += [_element_card(element) for element in circuit.elements.values()]
     if analysis:
         lines.append(analysis)
+        if circuit.dc is not None:
+            lines.append(_dc_card(circuit.dc))
     lines.append(".end")
     return "\n".join(lines) + "\n"
