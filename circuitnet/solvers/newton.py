@@ -188,7 +188,7 @@ class NodalSystem:
         for iteration in range(1, MAX_ITERATIONS + 1):
             current, slope = self._law(vj)
             try:
-                factor = splu(self._matrix(slope))
+                factor = splu(self._matrix(slope), permc_spec="MMD_AT_PLUS_A")
             except RuntimeError:  # singular: no DC path, or a loop of ties
                 return None
             new = factor.solve(self._rhs(current, slope, vj).ravel())
