@@ -1,4 +1,4 @@
-"""Run ngspice's operating point on netlist text and read the node voltages back."""
+"""Run ngspice (`.op` or `.dc`) on netlist text and read the results back."""
 from __future__ import annotations
 
 import os
@@ -6,10 +6,10 @@ import shutil
 import subprocess
 import tempfile
 
+import numpy as np
 import pytest
 
 NGSPICE = shutil.which("ngspice")
-
 
 
 def spice_test(function):
@@ -40,6 +40,31 @@ def run_ngspice_op(netlist: str, timeout: float = 30.0) -> dict[str, float]:
     (full double precision) into a temporary directory. RuntimeError when ngspice fails,
     reports an error, or writes no operating point.
     """
+    return _read_ascii_raw(_run_ngspice(netlist, timeout))
+
+
+def run_ngspice_dc(netlist: str, timeout: float = 30.0) -> dict[str, np.ndarray]:
+    """Run `ngspice -b` on a netlist with a `.dc` card and read the sweep's plot.
+
+    Returns every vector of the rawfile by its lower-case name, shape (n_points,), in
+    ngspice's point order: "v(node)" for node voltages, "i(vname)" for voltage-source
+    branch currents, "i(@rname[i])" and the like for what a `.save` card asks for, and
+    "v(v-sweep)" or "i(i-sweep)" for the swept value. RuntimeError as `run_ngspice_op`.
+    """
+    lines = _run_ngspice(netlist, timeout).splitlines()
+    first = lines.index("Plotname: DC transfer characteristic")  # skip an .op plot before it
+    end = next((k for k in range(first, len(lines)) if lines[k].startswith("Title:")), len(lines))
+    lines = lines[first:end]
+    count = int(next(l for l in lines if l.startswith("No. Variables:")).split(":")[1])
+    start = lines.index("Variables:") + 1
+    names = [lines[start + k].split()[1].lower() for k in range(count)]
+    numbers = " ".join(lines[lines.index("Values:") + 1:]).split()
+    table = np.array(numbers, dtype=float).reshape(-1, count + 1)[:, 1:]  # drop the point index
+    return {name: table[:, k] for k, name in enumerate(names)}
+
+
+def _run_ngspice(netlist: str, timeout: float) -> str:
+    """The ASCII rawfile `ngspice -b` writes for `netlist`; RuntimeError when it fails."""
     if NGSPICE is None:
         raise RuntimeError("ngspice is not installed")
     with tempfile.TemporaryDirectory() as folder:
@@ -55,7 +80,7 @@ def run_ngspice_op(netlist: str, timeout: float = 30.0) -> dict[str, float]:
         if done.returncode != 0 or errors or not os.path.exists(raw):
             raise RuntimeError(f"ngspice failed (exit {done.returncode}):\n{log}")
         with open(raw) as handle:
-            return _read_ascii_raw(handle.read())
+            return handle.read()
 
 
 def assert_same_voltages(a: dict[str, float], b: dict[str, float], rel: float = 1e-9) -> None:
