@@ -1,4 +1,4 @@
-"""`circuitnet solve NETLIST [--solver cd|qp|spice] [--set NAME=VALUE ...] [--tol T] [--json]
+"""`circuitnet solve NETLIST [--solver auto|cd|newton|qp|spice] [--set NAME=VALUE ...] [--tol T] [--json]
 [--dc SRC START STOP STEP [SRC2 START2 STOP2 STEP2] | --op] [--plot FILE.png]`.
 
 Prints the DC operating point: node voltages and element currents, as a table or, with
@@ -28,8 +28,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser = subparsers.add_parser("solve", help="find the DC operating point of a netlist",
                                    description=__doc__.split("\n\n")[1])
     parser.add_argument("netlist", help="SPICE netlist file")
-    parser.add_argument("--solver", default="cd", choices=["cd", "qp", "spice"],
-                        help="cd: exact coordinate descent (default); qp: cvxpy reference; spice: ngspice")
+    parser.add_argument("--solver", default="auto", choices=["auto", "cd", "newton", "qp", "spice"],
+                        help="auto (default): cd for ideal diodes, newton for Shockley diodes and "
+                             "controlled sources; cd: exact coordinate descent; newton: Newton on the "
+                             "nodal equations; qp: cvxpy reference; spice: ngspice")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override a voltage or current source value (volts or amperes; "
                              "SPICE suffixes allowed); repeatable")
