@@ -16,6 +16,9 @@ CARDS = {
     "V": ("V1 a 0 DC 1.5", ("v1", ("a", "0"), 1.5, None)),
     "I": ("I1 0 a -2m", ("i1", ("0", "a"), -2e-3, None)),
     "E": ("E1 b 0 a 0 3", ("e1", ("b", "0", "a", "0"), 3.0, None)),
+    "C": ("C1 a b 10p", ("c1", ("a", "b"), 1e-11, None)),
+    "L": ("L1 a b 1u", ("l1", ("a", "b"), 1e-6, None)),
+    "K": ("K1 la lb 0.9\nLA a 0 1u\nLB b 0 2u", ("k1", (), 0.9, None)),
 }
 MODEL = ".model dm D (is=1e-15)\nRL a 0 1k\nRB b 0 1k\n"
 
@@ -76,6 +79,14 @@ def test_declared_physics():
         "@x1[i]", "@x1[id]", "x1#branch", None, "x1#branch"]
     assert DIODE_DEFAULTS == {"is": 1e-14, "n": 1.0, "rs": 0.0}
     assert [t for t in Term if t.fixes_voltage] == [Term.TIE, Term.CONTROLLED]
+    # at DC a capacitor is a 0 A injection, an inductor a 0 V tie, a coupling nothing
+    assert [ELEMENT_KINDS[k].term for k in "CLK"] == [Term.INJECTION, Term.TIE, Term.OPEN]
+    assert [ELEMENT_KINDS[k].dc_value for k in "RVICLK"] == [None, None, None, 0.0, 0.0, None]
+    assert [ELEMENT_KINDS[k].conduction for k in "CLK"] == [Conduction.NEVER, Conduction.ALWAYS,
+                                                           Conduction.NEVER]
+    assert [ELEMENT_KINDS[k].current_vector("x1") for k in "CLK"] == ["@x1[i]", "x1#branch", None]
+    inductor = Element("l1", ELEMENT_KINDS["L"], ("a", "b"), 1e-3)
+    assert inductor.kind.dc(inductor) == 0.0 and RESISTOR.dc(Element("r1", RESISTOR, ("a", "b"), 5.0)) == 5.0
 
 
 @pytest.mark.parametrize("rule, ideal, shockley", [

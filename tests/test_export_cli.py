@@ -28,10 +28,10 @@ def test_export_to_standard_output(capsys):
 
 def test_export_reports_netlist_errors_with_their_line(tmp_path, capsys):
     bad = tmp_path / "bad.cir"
-    bad.write_text("t\nR1 a 0 1k\nC1 a 0 1p\n")
+    bad.write_text("t\nR1 a 0 1k\nQ1 a 0 0 npn\n")
     assert main(["export", str(bad), "-o", str(tmp_path / "out.cir")]) == 2
     err = capsys.readouterr().err
-    assert "circuitnet export: error:" in err and "bad.cir:3:" in err and "capacitors" in err
+    assert "circuitnet export: error:" in err and "bad.cir:3:" in err and "bipolar transistors" in err
     assert not (tmp_path / "out.cir").exists()
 
 

@@ -46,10 +46,13 @@ class Clamp:
 class SourceTable:
     """The circuit's voltage and current sources, in card order, with their netlist values.
 
-    names: lower-case source names; defaults: the netlist's values (volts or amperes),
-    shape (n,), read-only;
+    names: lower-case names of the elements whose term is a TIE or an INJECTION (sources,
+    and inductors and capacitors: 0 V ties and 0 A injections at DC); defaults: their DC
+    values (volts or amperes; `ElementKind.dc`, so 0 for an inductor or a capacitor, not
+    its inductance or capacitance), shape (n,), read-only;
     column: name -> position; inputs: positions of the `*@ input` sources (or None);
-    nodes: the circuit's node names, to check nudged and clamped nodes against.
+    nodes: the circuit's node names, to check nudged and clamped nodes against;
+    fixed: names whose DC value their kind fixes (`ElementKind.dc_value`): no input sets them.
     Build it once per circuit (`SourceTable.of`) when solving it many times.
     """
 
@@ -58,6 +61,7 @@ class SourceTable:
     column: dict[str, int]
     inputs: np.ndarray | None
     nodes: frozenset[str]
+    fixed: frozenset[str] = frozenset()
     _positions: dict = field(default_factory=dict, repr=False, compare=False)
 
     def positions(self, names: list[str]) -> np.ndarray:
@@ -78,9 +82,10 @@ class SourceTable:
         inputs = None
         if spec is not None and all(n in column for n in spec.sources):
             inputs = np.array([column[n] for n in spec.sources], dtype=np.intp)
-        defaults = np.array([e.value for e in sources], dtype=float)
+        defaults = np.array([e.kind.dc(e) for e in sources], dtype=float)
         defaults.flags.writeable = False
-        return cls(names, defaults, column, inputs, frozenset(circuit.nodes))
+        fixed = frozenset(e.name for e in sources if e.kind.dc_value is not None)
+        return cls(names, defaults, column, inputs, frozenset(circuit.nodes), fixed)
 
 
 @dataclass
@@ -127,6 +132,11 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
         if unknown:
             raise CircuitValidationError(
                 f"cannot set {', '.join(unknown)}: no voltage or current source of that name")
+        fixed = sorted(set(overrides) & table.fixed)
+        if fixed:
+            raise CircuitValidationError(
+                f"cannot set {', '.join(fixed)}: not a source; its DC value is fixed by its kind "
+                f"(an inductor is 0 V at DC, a capacitor 0 A)")
         batch = _batch_size([v.shape[0] for v in overrides.values() if v.ndim == 1], nudge, clamp)
         values = np.repeat(defaults[None, :], batch, axis=0)
         for name, value in overrides.items():

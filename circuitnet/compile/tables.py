@@ -156,7 +156,8 @@ class CompiledCircuit:
         for name, g in zip(self.res_names[:self.n_circuit_res], values.conductance):
             circuit.elements[name].value = 1.0 / float(g)
         for name, value in zip(self.sources.names, values.sources):
-            circuit.elements[name].value = float(value)
+            if name not in self.sources.fixed:  # L and C keep their inductance, capacitance
+                circuit.elements[name].value = float(value)
         return circuit
 
     def check_values(self, values: CircuitValues) -> None:

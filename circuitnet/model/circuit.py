@@ -163,14 +163,17 @@ class Circuit:
         """A networkx multigraph: nodes are circuit nodes (ground included), edges are elements.
 
         Each element is an edge between its first two pins (further pins, such as a VCVS's
-        control nodes, are added as nodes). Each edge carries `element` (its name) and `dc`
-        (`conducts`: resistors, voltage sources, VCVS outputs and Shockley diodes).
+        control nodes, are added as nodes; an element without pins, a K card, is no edge).
+        Each edge carries `element` (its name) and `dc` (`conducts`: resistors, voltage
+        sources, inductors, VCVS outputs and Shockley diodes).
         """
         import networkx as nx
 
         graph = nx.MultiGraph()
         graph.add_node(GROUND)
         for element in self.elements.values():
+            if len(element.nodes) < 2:
+                continue
             a, b = element.nodes[:2]
             graph.add_edge(a, b, element=element.name, dc=self.conducts(element))
             graph.add_nodes_from(element.nodes[2:])

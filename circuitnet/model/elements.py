@@ -25,6 +25,7 @@ class Term(str, Enum):
     TIE: va - vb = value volts; the current is whatever the circuit needs.
     INJECTION: value amperes flow from the first pin through the element to the second.
     CONTROLLED: va - vb = value * (v(third pin) - v(fourth pin)); current free, as a tie.
+    OPEN: nothing at DC, no current (a K card's coupling); every lowering skips it.
     """
 
     EDGE = "edge conductance"
@@ -33,6 +34,7 @@ class Term(str, Enum):
     TIE = "tie"
     INJECTION = "injection"
     CONTROLLED = "controlled output"
+    OPEN = "open at DC"
 
     @property
     def fixes_voltage(self) -> bool:
@@ -127,6 +129,13 @@ class ElementKind:
     spice_current: ngspice's vector of its current, `{name}` standing for the element
         name; None when ngspice keeps none (a current source: its current is its value).
     checks: conditions on the whole element, run by the validator after the value's.
+    dc_value: the value its term takes at DC whatever the element's value, in the term's
+        unit (an inductor: a 0 V tie; a capacitor: a 0 A injection); None: the value.
+    references: for each element the card names after its pins, the letter of the kind
+        it must be (a K card couples two inductors: ("L", "L")); the names are kept in
+        `Element.spec`.
+    instance_params: the card may end in NAME=VALUE instance parameters without DC
+        effect (`C1 a b 1u ic=0`), kept in `Element.params` for export.
     """
 
     letter: str
@@ -141,6 +150,9 @@ class ElementKind:
     dc_keyword: bool = False
     ideal_term: Term | None = None
     checks: tuple[Check, ...] = ()
+    dc_value: float | None = None
+    references: tuple[str, ...] = ()
+    instance_params: bool = False
 
     def __deepcopy__(self, memo: dict) -> "ElementKind":
         return self  # declarations are singletons: compared with `is`
@@ -159,6 +171,10 @@ class ElementKind:
     def trainable(self) -> bool:
         """Training may change the value of elements of this kind."""
         return self.value is not None and self.value.trainable
+
+    def dc(self, element: "Element") -> float | None:
+        """The value an element's term takes at DC (`dc_value`, else the element's value)."""
+        return self.dc_value if self.dc_value is not None else element.value
 
     def term_for(self, ideal: bool) -> Term:
         """The term of an element of this kind whose model is `ideal` (or not)."""
@@ -189,18 +205,33 @@ DIODE = ElementKind(
     model_type="d", model_params=(Param("is", "A", 1e-14), Param("n", "", 1.0), Param("rs", "ohm", 0.0)),
     ideal_term=Term.IDEAL_LIMIT)
 VOLTAGE_SOURCE = ElementKind(
-    "V", "voltage source", ("n+", "n-"), Param("voltage", "V"), Term.TIE, Conduction.ALWAYS,
+    "V", "voltage source", ("n+", "n-"), Param("voltage", "V", 0.0), Term.TIE, Conduction.ALWAYS,
     "{name}#branch", dc_keyword=True, checks=(DISTINCT_TERMINALS,))
 CURRENT_SOURCE = ElementKind(
-    "I", "current source", ("n+", "n-"), Param("current", "A", trainable=True), Term.INJECTION,
+    "I", "current source", ("n+", "n-"), Param("current", "A", 0.0, trainable=True), Term.INJECTION,
     Conduction.NEVER, None, dc_keyword=True)
 VCVS = ElementKind(
     "E", "voltage-controlled voltage source", ("n+", "n-", "nc+", "nc-"), Param("gain", "V/V"),
     Term.CONTROLLED, Conduction.ALWAYS, "{name}#branch", checks=(DISTINCT_TERMINALS,))
 
+#: open at DC, lowered as a 0 A injection (`dc_value`), so every solver reports its current
+#: (0 A, as ngspice's `@cname[i]`); no DC path (ngspice needs another one, as the validator does).
+CAPACITOR = ElementKind(
+    "C", "capacitor", ("n1", "n2"), Param("capacitance", "F"), Term.INJECTION, Conduction.NEVER,
+    "@{name}[i]", dc_value=0.0, instance_params=True)
+#: a short at DC: a 0 V tie whose current is reported as ngspice's `lname#branch`.
+INDUCTOR = ElementKind(
+    "L", "inductor", ("n1", "n2"), Param("inductance", "H"), Term.TIE, Conduction.ALWAYS,
+    "{name}#branch", checks=(DISTINCT_TERMINALS,), dc_value=0.0, instance_params=True)
+#: `K1 L1 L2 k`: couples two inductors, no DC effect (kept for export).
+MUTUAL_INDUCTANCE = ElementKind(
+    "K", "mutual inductance", (), Param("coupling", ""), Term.OPEN, Conduction.NEVER, None,
+    references=("L", "L"))
+
 #: every declared kind by its SPICE letter; the parser reads the cards of these letters.
 ELEMENT_KINDS: dict[str, ElementKind] = {
-    k.letter: k for k in (RESISTOR, DIODE, VOLTAGE_SOURCE, CURRENT_SOURCE, VCVS)
+    k.letter: k for k in (RESISTOR, DIODE, VOLTAGE_SOURCE, CURRENT_SOURCE, VCVS, CAPACITOR,
+                          INDUCTOR, MUTUAL_INDUCTANCE)
 }
 
 
@@ -217,6 +248,9 @@ class Element:
     location: the card it was read from, when it came from a netlist.
     params: instance parameters given on the card (lower-case names, SI units), e.g. a
         diode's area, m, temp (degrees Celsius) and dtemp (kelvin).
+    spec: card text without a DC meaning, kept so the written netlist still runs in
+        ngspice: a source's AC, distortion and transient specifications, numbers
+        evaluated (`sin(0.0 1.0 1000.0)`); a K card's inductor names (`l1 l2`); else None.
     """
 
     name: str
@@ -226,6 +260,7 @@ class Element:
     model: str | None = None
     location: Location | None = field(default=None, compare=False)
     params: dict[str, float] = field(default_factory=dict)
+    spec: str | None = None
 
 
 #: ngspice's defaults for the diode parameters circuitnet simulates (IS amperes, N, RS ohms).

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import CircuitValidationError
-from .elements import Element, Term
+from .elements import ELEMENT_KINDS, Element, Term
 from .junction import instance_failure, model_failure
 from .topology import GROUND, UnionFind
 
@@ -16,6 +16,7 @@ def validate_circuit(circuit: "Circuit") -> None:
     """Raise CircuitValidationError for the first problem found (see Circuit.validate)."""
     for element in circuit.elements.values():
         _check_element(circuit, element)
+    _check_references(circuit)
     _check_directives(circuit)
     _check_source_loops(circuit)
     _check_dc_paths(circuit)
@@ -43,12 +44,41 @@ def _check_element(circuit: "Circuit", element: Element) -> None:
             raise CircuitValidationError(f"{element.name}: {failed}", element.location)
 
 
+def _check_references(circuit: "Circuit") -> None:
+    """Elements that name other elements (a K card's inductors) name distinct ones of the
+    declared kinds (ngspice crashes on a K card that names a resistor)."""
+    for element in circuit.elements.values():
+        letters = element.kind.references
+        if not letters:
+            continue
+        names = (element.spec or "").split()
+        if len(names) != len(letters):
+            raise CircuitValidationError(f"{element.name}: a {element.kind.name} names {len(letters)} "
+                                         f"elements, got {len(names)}", element.location)
+        if len(set(names)) != len(names):
+            raise CircuitValidationError(f"{element.name}: names {names[0]!r} twice", element.location)
+        for name, letter in zip(names, letters):
+            other = circuit.elements.get(name)
+            if other is None or other.kind.letter != letter:
+                what = "no element" if other is None else f"a {other.kind.name}"
+                raise CircuitValidationError(
+                    f"{element.name}: names {name!r}, which is {what}; a {element.kind.name} "
+                    f"needs {' and '.join(_kind_phrase(ref) for ref in letters)}", element.location)
+
+
+def _kind_phrase(letter: str) -> str:
+    """'an inductor (L card)' for the letter of a declared kind."""
+    name = ELEMENT_KINDS[letter].name
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({letter} card)"
+
+
 def _check_directives(circuit: "Circuit") -> None:
     spec = circuit.inputs
     if spec is not None:
         for name in spec.sources:
             element = circuit.elements.get(name)
-            if element is None or circuit.term_of(element) is not Term.TIE:
+            if element is None or circuit.term_of(element) is not Term.TIE \
+                    or element.kind.dc_value is not None:  # an inductor's 0 V is not an input
                 raise CircuitValidationError(f"'*@ input' names {name!r}, which is not a voltage source",
                                              spec.location)
         if spec.mirror and len(spec.sources) % 2:
@@ -66,7 +96,8 @@ def _check_source_loops(circuit: "Circuit") -> None:
     for element in circuit.elements.values():
         if circuit.term_of(element).fixes_voltage and not sets.union(*element.nodes[:2]):
             raise CircuitValidationError(
-                f"{element.name}: closes a loop of voltage sources (V/E elements) between nodes "
+                f"{element.name}: closes a loop of voltage sources (V, E and L elements; an "
+                f"inductor is a 0 V source at DC) between nodes "
                 f"{element.nodes[0]!r} and {element.nodes[1]!r}", element.location)
 
 
@@ -87,5 +118,6 @@ def _check_dc_paths(circuit: "Circuit") -> None:
         shown = ", ".join(repr(n) for n in floating[:5]) + (" ..." if len(floating) > 5 else "")
         raise CircuitValidationError(
             f"node(s) {shown} have no DC path to ground (through resistors, voltage sources, "
-            f"VCVS outputs or Shockley diodes; ideal diodes and current sources do not count); "
+            f"inductors, VCVS outputs or Shockley diodes; ideal diodes, current sources and "
+            f"capacitors do not count); "
             f"first seen on {element.name}", element.location)

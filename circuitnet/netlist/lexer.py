@@ -47,16 +47,18 @@ def strip_inline_comment(line: str) -> str:
     return line[:cut].rstrip()
 
 
-def lex(text: str, filename: str = "<string>") -> tuple[str, list[Card]]:
+def lex(text: str, filename: str = "<string>", *, title: bool = True) -> tuple[str, list[Card]]:
     """Split netlist text into its title and its cards.
 
     Args:
         text: the whole netlist.
         filename: the name used in every Location.
+        title: the first line is the title (a deck); False for a file that `.include`
+            or `.lib` reads, whose first line is a card like the others (as in ngspice).
 
     Returns:
-        (title, cards): the first line, stripped, in its original case; then the cards in
-        file order. Comment lines (`*`), blank lines and inline comments are dropped; a
+        (title, cards): the first line, stripped, in its original case ("" when `title`
+        is False); then the cards in file order. Comment lines (`*`), blank lines and inline comments are dropped; a
         `+` line continues the last card that is not a comment (as in ngspice, `*@`
         directives are comments there).
 
@@ -66,10 +68,11 @@ def lex(text: str, filename: str = "<string>") -> tuple[str, list[Card]]:
     lines = text.splitlines()
     if not lines:
         return "", []
-    title = lines[0].lstrip("\ufeff").strip()
+    lines[0] = lines[0].lstrip("\ufeff")
+    heading = lines[0].strip() if title else ""
     cards: list[Card] = []
     last: Card | None = None
-    for number, raw in enumerate(lines[1:], start=2):
+    for number, raw in enumerate(lines[1:] if title else lines, start=2 if title else 1):
         line = raw.strip()
         if not line:
             continue
@@ -95,7 +98,7 @@ def lex(text: str, filename: str = "<string>") -> tuple[str, list[Card]]:
             continue
         last = Card(line.lower(), Location(filename, number, line))
         cards.append(last)
-    return title, cards
+    return heading, cards
 
 
 def tokens(text: str) -> list[str]:

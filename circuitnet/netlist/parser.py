@@ -1,11 +1,24 @@
 """Netlist text -> Circuit.
 
-Reads the ngspice dialect the README's netlist section describes: R, D, V, I and E cards (as declared in
-`circuitnet.model.elements`), `.model NAME D (...)`, `.param` with `{expr}` values, `.subckt` /
-`.ends` with `X` instances (flattened), `.dc` sweeps (stored as `Circuit.dc`), `.end`,
-and the `*@` directives. Cards that do not
-change the DC circuit (`.op`, `.options`, `.print`, `.save`, `.control` blocks) are
-skipped; everything else is an error that names the file, the line and the card.
+Reads the ngspice dialect the README's netlist section describes: the element cards
+declared in `circuitnet.model.elements` (R, D, V, I, E, C, L, K), `.model NAME D (...)`,
+`.param` with `{expr}` values, `.subckt` / `.ends` with `X` instances (flattened),
+`.include` / `.inc` / `.lib FILE SECTION` (resolved first, by `includes.py`), `.dc`
+sweeps (stored as `Circuit.dc`), `.temp T` and `.options temp= tnom= gmin=` (Circuit.temp,
+tnom in degrees Celsius, gmin in siemens), `.end`, and the `*@` directives. Cards that
+do not change the DC circuit (`.op`, the other `.options`, `.print`, `.save`, `.control`
+blocks) are skipped; everything else is an error that names the file, the line and the card.
+
+DC readings as ngspice's `.op` takes them: a V or I source's value is its DC value, else
+its transient function at t = 0, else 0 (`sources.py`; the AC and transient
+specifications are kept in `Element.spec` for the writer); a C card is open, an L card a
+0 V tie, a K card nothing (both kept for export). D cards take instance parameters
+(`D1 a c MODEL [AREA] [area= m= pj= temp= dtemp= ic=] [off]`; lower-case names, SI
+units, temp in degrees Celsius) into `Element.params` (a bare AREA, which ngspice 39
+refuses, is read as area=; `off` is dropped: it only changes ngspice's starting point;
+`model.junction` says which names have a DC effect); C and L cards take
+trailing NAME=VALUE parameters (`ic=`, `m=`, ...), kept for export. A deck without
+elements is an error.
 
 Subcircuits are flattened with ngspice's own names, so that the flat netlist circuitnet
 writes prints the same names in ngspice as the hierarchical one: member `R1` of instance
@@ -23,27 +36,30 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from ..errors import NetlistSyntaxError
+from ..errors import Location, NetlistSyntaxError
 from ..model.circuit import Circuit, DcSweep
 from ..model.elements import DIODE, ELEMENT_KINDS, DiodeModel, Element, ElementKind
 from ..model.topology import GROUND, canonical_node, is_ground
 from .directives import Directives
 from .expressions import evaluate
+from .includes import expand_includes
 from .lexer import Card, lex, tokens
+from .sources import SourceSpecError, read_source
 from .units import parse_value
 
 #: dot cards that do not change the DC circuit.
-_SKIPPED = frozenset({".op", ".option", ".options", ".opt", ".print", ".plot", ".save",
-                      ".probe", ".title", ".width"})
+_SKIPPED = frozenset({".op", ".print", ".plot", ".save", ".probe", ".title", ".width"})
+_OPTIONS = frozenset({".option", ".options", ".opt"})
+#: `.options` keys circuitnet reads, and the Circuit field each sets (the others are skipped).
+_OPTION_FIELDS = {"temp": "temp", "tnom": "tnom", "gmin": "gmin"}
 _ANALYSES = frozenset({".tran", ".ac", ".noise", ".tf", ".sens", ".pz", ".disto",
                        ".sp", ".pss", ".four", ".meas", ".measure"})
-_INCLUDES = frozenset({".include", ".inc", ".lib"})
-#: source keywords that ask for AC or transient behaviour.
-_SOURCE_SPECS = frozenset({"ac", "pulse", "sin", "exp", "pwl", "sffm", "am", "trnoise",
-                           "trrandom", "distof1", "distof2"})
+#: positional instance parameters after a model name, per element letter (ngspice's D card: area).
+_POSITIONAL = {"D": ("area",)}
+#: instance flags without DC effect, dropped, per element letter.
+_FLAGS = {"D": frozenset({"off"})}
 #: SPICE element letters circuitnet does not simulate, for the error message.
 _UNSUPPORTED = {
-    "c": "capacitors (C cards)", "l": "inductors (L cards)", "k": "coupled inductors (K cards)",
     "b": "behavioural sources (B cards)", "g": "voltage-controlled current sources (G cards)",
     "f": "current-controlled current sources (F cards)",
     "h": "current-controlled voltage sources (H cards)", "m": "MOSFETs (M cards)",
@@ -63,14 +79,26 @@ def _supported() -> str:
 def usage(kind: ElementKind) -> str:
     """The card syntax of an element kind, as an error message states it."""
     if kind.takes_model:
-        what, tail = "a model name", "model"
+        what = "a model name"
+        positional = " ".join(f"[{p}]" for p in _POSITIONAL.get(kind.letter, ()))
+        tail = " ".join(filter(None, ["model", positional, "[name=value ...]",
+                                      *(f"[{f}]" for f in sorted(_FLAGS.get(kind.letter, ())))]))
     else:
         name = kind.value.name
         optional = kind.value.default is not None
         what = f"{'an optional' if optional else 'a'} {name}"
-        tail = ("[DC] " if kind.dc_keyword else "") + (f"[{name}]" if optional else name)
-    return (f"{kind.letter} card needs {len(kind.pins)} nodes and {what}: "
-            f"{kind.letter}name {' '.join(kind.pins)} {tail}")
+        if kind.dc_keyword:
+            tail = f"[[DC] {name}] [AC mag [phase]] [PULSE(...) | SIN(...) | EXP(...) | PWL(...) | ...]"
+        else:
+            tail = f"[{name}]" if optional else name
+        if kind.instance_params:
+            tail += " [name=value ...]"
+    counts = [f"{len(kind.pins)} nodes"] if kind.pins else []
+    if kind.references:
+        counts.append(f"{len(kind.references)} {ELEMENT_KINDS[kind.references[0]].name} names")
+    refs = [f"{ELEMENT_KINDS[letter].name}{k + 1}" for k, letter in enumerate(kind.references)]
+    return (f"{kind.letter} card needs {' and '.join(counts)} and {what}: "
+            f"{' '.join([kind.letter + 'name', *kind.pins, *refs, tail])}")
 
 
 @dataclass(eq=False)
@@ -108,6 +136,8 @@ class _Parser:
         self.models: list[Card] = []
         self.directive_cards: list[Card] = []
         self.dc_card: Card | None = None
+        self.option_cards: list[Card] = []
+        self.had_control = False
         self.directives = Directives()
         self.scope: dict[str, float] = {}
 
@@ -120,6 +150,7 @@ class _Parser:
             self.directives.read(card, lambda raw, at, what: self.value(raw, self.scope, at, what))
         if self.dc_card is not None:
             self.circuit.dc = self._dc(self.dc_card)
+        self._options()
         self._instantiate(top, self.scope, "", None, ())
         self._finish()
         return self.circuit
@@ -157,7 +188,9 @@ class _Parser:
             elif word == ".param":
                 body.params.append(card)
             elif word == ".control":
-                in_control = True
+                in_control = self.had_control = True
+            elif word in _OPTIONS or word == ".temp":
+                self.option_cards.append(card)
             elif word == ".dc":
                 if body is not top or self.dc_card is not None:
                     raise _fail("circuitnet reads one .dc card, at the top level", card)
@@ -211,14 +244,11 @@ class _Parser:
         if word in _ANALYSES:
             return _fail(f"analysis card {word} is not supported: circuitnet computes DC "
                          f"operating points only (.op, .dc)", card)
-        if word in _INCLUDES:
-            return _fail(f"{word} is not supported: give circuitnet one self-contained "
-                         f"netlist (paste the included cards in)", card)
         if word == ".endc":
             return _fail(".endc without a .control", card)
         return _fail(f"{word} cards are not supported: circuitnet reads .model, .param, "
-                     f".subckt/.ends, .dc and .end (and skips .op, .options, .print, .save, "
-                     f".control blocks)", card)
+                     f".subckt/.ends, .include, .lib, .dc, .temp, .options and .end (and skips "
+                     f".op, .print, .save, .control blocks)", card)
 
     # -- values --------------------------------------------------------------------
     def value(self, token: str, scope: dict[str, float], card: Card, what: str,
@@ -288,6 +318,30 @@ class _Parser:
             sweep = DcSweep(name, start, stop, step, sweep, card.location)
         return sweep
 
+    def _options(self) -> None:
+        """`.options temp= tnom= gmin=` (the last card wins), then `.temp T`, which ngspice
+        lets override `.options temp=` wherever it stands."""
+        temp_card = None
+        for card in self.option_cards:
+            words = tokens(card.text)
+            if words[0] == ".temp":
+                if len(words) != 2:
+                    raise _fail(".temp card needs one temperature in degrees Celsius: .temp T", card)
+                temp_card = card
+                continue
+            for word in words[1:]:
+                key, _, raw = word.partition("=")
+                if key in _OPTION_FIELDS:
+                    if not raw:
+                        raise _fail(f".options {key} needs a value: {key}=VALUE", card)
+                    setattr(self.circuit, _OPTION_FIELDS[key],
+                            self.value(raw, self.scope, card, f"option {key}"))
+        if temp_card is not None:
+            self.circuit.temp = self.value(tokens(temp_card.text)[1], self.scope, temp_card, "temperature")
+        if not self.circuit.gmin > 0.0:
+            raise NetlistSyntaxError(f".options gmin must be positive (siemens), got {self.circuit.gmin:g}",
+                                     next(c for c in reversed(self.option_cards) if "gmin" in c.text).location)
+
     # -- instantiation -------------------------------------------------------------
     def _instantiate(self, body: _Body, scope: dict[str, float], path: str,
                      pins: dict[str, str] | None, active: tuple[_Body, ...]) -> None:
@@ -299,40 +353,63 @@ class _Parser:
                 self._instance(card, words, body, scope, path, pins, active)
                 continue
             kind = ELEMENT_KINDS[letter.upper()]
-            npins = len(kind.pins)
+            npins = len(kind.pins) + len(kind.references)
             required = kind.value is None or kind.value.default is None
             if len(words) < npins + 1 + required:
                 raise _fail(usage(kind), card)
+            pin_words = words[1:len(kind.pins) + 1]
             if pins is None:
                 name = words[0]
-                nodes = tuple([canonical_node(n) for n in words[1:npins + 1]])
+                nodes = tuple([canonical_node(n) for n in pin_words])
             else:
                 name = f"{letter}.{path}.{words[0]}"
-                nodes = tuple([self._inner_node(n, path, pins) for n in words[1:npins + 1]])
+                nodes = tuple([self._inner_node(n, path, pins) for n in pin_words])
             rest = words[npins + 1:]
+            element = Element(name, kind, nodes, None, None, card.location)
+            if kind.references:
+                named = words[len(kind.pins) + 1:npins + 1]
+                element.spec = " ".join(n if pins is None else f"{n[0]}.{path}.{n}" for n in named)
             if kind.takes_model:
-                if len(rest) != 1:
-                    raise _fail(usage(kind) + " (instance parameters such as area are not "
-                                "supported)", card)
-                add(Element(name, kind, nodes, None, rest[0], card.location))
-                continue
-            if kind.dc_keyword and rest[0][:2] == "dc":
-                if rest[0] == "dc":
-                    rest = rest[1:]
-                elif rest[0][:3] == "dc=":
-                    rest = [rest[0][3:], *rest[1:]]
-            if len(rest) != 1 and (rest or required):
-                spec = next((w for w in rest if w in _SOURCE_SPECS), None)
-                if spec is not None:
-                    raise _fail(f"{spec.upper()} source specifications are not supported: "
-                                f"circuitnet computes DC only; {usage(kind)}", card)
-                raise _fail(usage(kind), card)
-            value = self.value(rest[0], scope, card, kind.value.name) if rest else kind.value.default
-            element = Element(name, kind, nodes, value, None, card.location)
+                element.model = rest[0]
+                element.params = self._instance_params(kind, rest[1:], scope, card, positional=True)
+            elif kind.dc_keyword:
+                try:
+                    reading = read_source(rest, lambda raw, what: self.value(raw, scope, card, what))
+                except SourceSpecError as error:
+                    raise _fail(f"{error}; {usage(kind)}", card) from None
+                element.value, element.spec = reading.dc, reading.spec
+            else:
+                if len(rest) > 1 and kind.instance_params:
+                    element.params = self._instance_params(kind, rest[1:], scope, card)
+                elif len(rest) > 1 or (required and not rest):
+                    raise _fail(usage(kind), card)
+                element.value = self.value(rest[0], scope, card, kind.value.name) if rest \
+                    else kind.value.default
             failed = kind.value_failure(element)
             if failed:
                 raise _fail(failed, card)
             add(element)
+
+    def _instance_params(self, kind: ElementKind, words: list[str], scope: dict[str, float],
+                         card: Card, positional: bool = False) -> dict[str, float]:
+        """NAME=VALUE instance parameters (lower-case names, floats); with `positional`,
+        first the kind's positional ones (a D card's area) and its dropped flags (off)."""
+        names = list(_POSITIONAL.get(kind.letter, ())) if positional else []
+        flags = _FLAGS.get(kind.letter, frozenset()) if positional else frozenset()
+        params: dict[str, float] = {}
+        for word in words:
+            key, equals, raw = word.partition("=")
+            if word in flags:
+                continue
+            if not equals and names and not params:
+                key, raw = names.pop(0), word
+            elif not equals or not raw or not _IDENTIFIER.fullmatch(key):
+                raise _fail(f"expected an instance parameter NAME=VALUE, got {word!r}; "
+                            f"{usage(kind)}", card)
+            if key in params:
+                raise _fail(f"instance parameter {key} is given twice", card)
+            params[key] = self.value(raw, scope, card, f"instance parameter {key}")
+        return params
 
     @staticmethod
     def _inner_node(node: str, path: str, pins: dict[str, str]) -> str:
@@ -410,14 +487,28 @@ def parse_netlist(text: str, filename: str = "<string>") -> Circuit:
         The flat Circuit: parameters evaluated, subcircuits expanded, directives applied.
 
     Raises:
-        NetlistSyntaxError: a card cannot be read; the message names file, line and card.
+        NetlistSyntaxError: a card cannot be read, an included file cannot be found, or
+            the deck has no elements; the message names file, line and card (the card
+            that includes, for a missing file; the included file's own line, for an
+            error inside it).
         CircuitValidationError: a duplicate element or model name.
+
+    `.include` and `.lib` names are found from the directory of `filename`; for text
+    with no real file behind it ("<string>") that is the current directory.
     """
     collecting = gc.isenabled()
     gc.disable()  # the cyclic collector would rescan the ~3 objects per card many times
     try:
         title, cards = lex(text, filename)
-        return _Parser(title, filename).parse(cards)
+        cards = expand_includes(cards, filename)
+        parser = _Parser(title, filename)
+        circuit = parser.parse(cards)
+        if not circuit.elements:
+            only = " (its .control block is ngspice's script, which circuitnet skips)" \
+                if parser.had_control else ""
+            raise NetlistSyntaxError(f"no elements: {filename} has no element cards to solve{only}",
+                                     Location(filename, 1, title))
+        return circuit
     finally:
         if collecting:
             gc.enable()

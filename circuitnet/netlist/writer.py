@@ -2,7 +2,11 @@
 back to an equal Circuit.
 
 Values are written with `repr`, so they read back bit-identically. circuitnet's metadata
-goes into `*@` directive lines, which ngspice reads as comments.
+goes into `*@` directive lines, which ngspice reads as comments. What circuitnet keeps
+without simulating it is written back too, so the deck still runs in ngspice: a source's
+AC and transient specifications (`Element.spec`) after its DC value (which ngspice's
+`.op` then uses), a K card's inductor names, instance parameters as NAME=VALUE, and the
+circuit's temperatures and GMIN as one `.options` card.
 
 An ideal diode has no SPICE counterpart. A model declared ideal without `.model`
 parameters of its own is written as a near-ideal ngspice diode (`ideal_spice_params`):
@@ -30,7 +34,10 @@ REFERENCE_CURRENT = 1e-3
 _IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-4, 1e-20
 
 _NAME = re.compile(r"[^\s=(),{}';$]+")
-_DEFAULT_TRAINABLE = Circuit().trainable
+_DEFAULTS = Circuit()
+_DEFAULT_TRAINABLE = _DEFAULTS.trainable
+#: Circuit fields written as `.options` (temp, tnom in degrees Celsius; gmin in siemens).
+_OPTIONS = ("temp", "tnom", "gmin")
 
 
 def ideal_spice_params(vf: float) -> dict[str, float]:
@@ -122,10 +129,23 @@ def _element_card(element: Element) -> str:
     if kind.takes_model:
         words.append(element.model)
     else:
+        if kind.references:  # a K card's inductor names come before its value
+            words += [_checked(ref, f"element named by {element.name}") for ref in (element.spec or "").split()]
         if kind.dc_keyword:
             words.append("dc")
         words.append(format_value(element.value))
+        if element.spec and not kind.references:  # a source's AC and transient specifications
+            words.append(element.spec)
+    words += [f"{_checked(key, f'parameter of {element.name}')}={format_value(value)}"
+              for key, value in element.params.items()]
     return " ".join(words)
+
+
+def _options_line(circuit: Circuit) -> list[str]:
+    """`.options temp= tnom= gmin=` for the fields that differ from ngspice's defaults."""
+    words = [f"{key}={format_value(getattr(circuit, key))}" for key in _OPTIONS
+             if getattr(circuit, key) != getattr(_DEFAULTS, key)]
+    return [".options " + " ".join(words)] if words else []
 
 
 def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
@@ -138,8 +158,9 @@ def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
             circuit's `.dc` card is not written either).
 
     Returns:
-        The netlist text: title, `*@` directives, `.model` cards, element cards in
-        circuit order, the analysis card, the circuit's `.dc` card, `.end`.
+        The netlist text: title, `*@` directives, `.options temp= tnom= gmin=` (those
+        not at ngspice's defaults), `.model` cards, element cards in circuit order (with
+        their AC and transient specifications and instance parameters), the analysis card, the circuit's `.dc` card, `.end`.
 
     Raises:
         CircuitValidationError: a name that cannot be written, an ideal diode with vf < 0.
@@ -147,6 +168,7 @@ def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
     """
     lines = [circuit.title.replace("\r", " ").replace("\n", " ").strip()]
     lines += _directive_lines(circuit)
+    lines += _options_line(circuit)
     for model in circuit.models.values():
         lines += _model_lines(model)
     lines += [_element_card(element) for element in circuit.elements.values()]
