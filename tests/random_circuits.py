@@ -7,6 +7,18 @@ from circuitnet import Circuit, DiodeModel, Element
 from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
 
 
+def _builder(title: str, n_nodes: int):
+    """An empty circuit, its node names n0..n{n_nodes-1}, and add(kind, a, b, value, model,
+    extra) that adds an element named by its letter and a running number."""
+    circuit = Circuit(title=title)
+    count = iter(range(10**6))
+
+    def add(kind, a, b, value=None, model=None, extra=()):
+        circuit.add(Element(f"{kind.letter.lower()}{next(count)}", kind, (a, b, *extra), value, model))
+
+    return circuit, [f"n{k}" for k in range(n_nodes)], add
+
+
 def random_circuit(seed: int, n_nodes: int = 8, *, ideal: int = 3, shockley: int = 0,
                    free_diodes: bool = True, currents: int = 1, sources: int = 2,
                    vcvs: int = 0) -> Circuit:
@@ -19,12 +31,7 @@ def random_circuit(seed: int, n_nodes: int = 8, *, ideal: int = 3, shockley: int
     nothing upstream (stage 0 is controlled by two network nodes, stage k by stage k-1).
     """
     rng = np.random.default_rng(seed)
-    circuit = Circuit(title=f"random circuit {seed}")
-    nodes = [f"n{k}" for k in range(n_nodes)]
-    count = iter(range(10**6))
-
-    def add(kind, a, b, value=None, model=None, extra=()):
-        circuit.add(Element(f"{kind.letter.lower()}{next(count)}", kind, (a, b, *extra), value, model))
+    circuit, nodes, add = _builder(f"random circuit {seed}", n_nodes)
 
     for k, node in enumerate(nodes):
         parent = "0" if k == 0 else nodes[rng.integers(0, k)]
@@ -92,12 +99,7 @@ def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakd
     stages, each an op-amp-like VCVS (gain 10..1e5) with resistive negative feedback or a
     feed-forward buffer. Every node has a DC path to ground."""
     rng = np.random.default_rng(seed)
-    circuit = Circuit(title=f"real circuit {seed}")
-    nodes = [f"n{k}" for k in range(n_nodes)]
-    count = iter(range(10**6))
-
-    def add(kind, a, b, value=None, model=None, extra=()):
-        circuit.add(Element(f"{kind.letter.lower()}{next(count)}", kind, (a, b, *extra), value, model))
+    circuit, nodes, add = _builder(f"real circuit {seed}", n_nodes)
 
     def resistance() -> float:
         return float(10 ** rng.uniform(0, 6) if stiff else rng.uniform(100, 10_000))
