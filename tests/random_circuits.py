@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from circuitnet import Circuit, DiodeModel, Element
-from circuitnet.model.elements import CURRENT_SOURCE, DIODE, RESISTOR, VCVS, VOLTAGE_SOURCE
+from circuitnet.model.elements import CCCS, CCVS, CURRENT_SOURCE, DIODE, RESISTOR, VCCS, VCVS, VOLTAGE_SOURCE
 
 
 def _builder(title: str, n_nodes: int):
@@ -13,8 +13,10 @@ def _builder(title: str, n_nodes: int):
     circuit = Circuit(title=title)
     count = iter(range(10**6))
 
-    def add(kind, a, b, value=None, model=None, extra=()):
-        circuit.add(Element(f"{kind.letter.lower()}{next(count)}", kind, (a, b, *extra), value, model))
+    def add(kind, a, b, value=None, model=None, extra=(), spec=None):
+        name = f"{kind.letter.lower()}{next(count)}"
+        circuit.add(Element(name, kind, (a, b, *extra), value, model, spec=spec))
+        return name
 
     return circuit, [f"n{k}" for k in range(n_nodes)], add
 
@@ -92,12 +94,15 @@ def randomised_drn(hidden: list[int], seed: int, features: int = 5, classes: int
 
 
 def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakdown: bool = True,
-                        vcvs: int = 1, stiff: bool = True) -> Circuit:
+                        vcvs: int = 1, stiff: bool = True, controlled: int = 0) -> Circuit:
     """A random circuit of the kind designers write: resistors from 1 ohm to 1 Mohm (when
     `stiff`, else 100 ohm..10 kohm), voltage sources, nA..mA current sources, Shockley
     diodes with random IS, N, RS (and BV/IBV/NBV when `breakdown`), and `vcvs` amplifier
     stages, each an op-amp-like VCVS (gain 10..1e5) with resistive negative feedback or a
-    feed-forward buffer. Every node has a DC path to ground."""
+    feed-forward buffer; then `controlled` stages, each a G, F or H card (a random choice)
+    driving a new node loaded by a resistor (and half the time a diode), controlled by the
+    voltage of earlier nodes or the current of a voltage source, so the circuit has one
+    operating point. Every node has a DC path to ground."""
     rng = np.random.default_rng(seed)
     circuit, nodes, add = _builder(f"real circuit {seed}", n_nodes)
 
@@ -109,8 +114,9 @@ def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakd
     for _ in range(n_nodes // 2):
         a, b = rng.choice([*nodes, "0"], size=2, replace=False)
         add(RESISTOR, str(a), str(b), resistance())
+    sensors = []
     for k in range(2):
-        add(VOLTAGE_SOURCE, f"s{k}", "0", float(rng.uniform(-10, 10)))
+        sensors.append(add(VOLTAGE_SOURCE, f"s{k}", "0", float(rng.uniform(-10, 10))))
         add(RESISTOR, f"s{k}", nodes[rng.integers(n_nodes)], resistance())
     add(CURRENT_SOURCE, "0", nodes[rng.integers(n_nodes)], float(rng.choice([-1, 1]) * 10 ** rng.uniform(-9, -3)))
     for k in range(diodes):
@@ -134,4 +140,23 @@ def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakd
         else:  # buffer with gain
             add(VCVS, out, "0", float(rng.uniform(-3, 3)), extra=(inp, "0"))
         add(RESISTOR, out, "0", float(rng.uniform(1e3, 1e4)))
+    earlier = list(nodes)
+    for k in range(controlled):
+        out, sign = f"c{k}", float(rng.choice([-1, 1]))
+        sensor = sensors[rng.integers(len(sensors))]
+        kind = rng.integers(3)
+        if kind == 0:
+            a, b = rng.choice([*earlier, "0"], size=2, replace=False)
+            add(VCCS, "0", out, sign * float(10 ** rng.uniform(-5, -2)), extra=(str(a), str(b)))
+        elif kind == 1:
+            add(CCCS, "0", out, sign * float(rng.uniform(0.1, 10)), spec=sensor)
+        else:
+            add(CCVS, out, "0", sign * float(10 ** rng.uniform(1, 4)), spec=sensor)
+            sensors.append(add(VOLTAGE_SOURCE, out, f"c{k}_load", 0.0))  # its current can be sensed too
+            out = f"c{k}_load"
+        add(RESISTOR, out, "0", resistance())
+        if diodes and rng.random() < 0.5:  # behind a resistor: an H card fixes its node's voltage
+            add(RESISTOR, out, f"c{k}_d", resistance())
+            add(DIODE, f"c{k}_d", "0", model=f"dm{rng.integers(diodes)}")
+        earlier.append(out)
     return circuit

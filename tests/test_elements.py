@@ -16,6 +16,9 @@ CARDS = {
     "V": ("V1 a 0 DC 1.5", ("v1", ("a", "0"), 1.5, None)),
     "I": ("I1 0 a -2m", ("i1", ("0", "a"), -2e-3, None)),
     "E": ("E1 b 0 a 0 3", ("e1", ("b", "0", "a", "0"), 3.0, None)),
+    "G": ("G1 b 0 a 0 2m", ("g1", ("b", "0", "a", "0"), 2e-3, None)),
+    "F": ("F1 b 0 VX 3\nVX a 0 1", ("f1", ("b", "0"), 3.0, None)),
+    "H": ("H1 b 0 vx 1k\nVX a 0 1", ("h1", ("b", "0"), 1000.0, None)),
     "C": ("C1 a b 10p", ("c1", ("a", "b"), 1e-11, None)),
     "L": ("L1 a b 1u", ("l1", ("a", "b"), 1e-6, None)),
     "K": ("K1 la lb 0.9\nLA a 0 1u\nLB b 0 2u", ("k1", (), 0.9, None)),
@@ -78,7 +81,12 @@ def test_declared_physics():
     assert [ELEMENT_KINDS[k].current_vector("x1") for k in "RDVIE"] == [
         "@x1[i]", "@x1[id]", "x1#branch", None, "x1#branch"]
     assert DIODE_DEFAULTS == {"is": 1e-14, "n": 1.0, "rs": 0.0}
-    assert [t for t in Term if t.fixes_voltage] == [Term.TIE, Term.CONTROLLED]
+    assert [t for t in Term if t.fixes_voltage] == [Term.TIE, Term.CONTROLLED, Term.TRANSRESISTANCE]
+    # G, F, H: nonsymmetric, newton's alone; G and F are current outputs (no DC path), H a tie
+    assert [ELEMENT_KINDS[k].term.newton_only for k in "REGFH"] == [False, False, True, True, True]
+    assert [ELEMENT_KINDS[k].conduction for k in "GFH"] == [Conduction.NEVER, Conduction.NEVER,
+                                                           Conduction.ALWAYS]
+    assert [ELEMENT_KINDS[k].current_vector("x1") for k in "GFH"] == ["@x1[i]", "@x1[i]", "x1#branch"]
     # at DC a capacitor is a 0 A injection, an inductor a 0 V tie, a coupling nothing
     assert [ELEMENT_KINDS[k].term for k in "CLK"] == [Term.INJECTION, Term.TIE, Term.OPEN]
     assert [ELEMENT_KINDS[k].dc_value for k in "RVICLK"] == [None, None, None, 0.0, 0.0, None]

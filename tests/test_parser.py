@@ -205,7 +205,14 @@ ELEMENT_ERRORS = [
     ("K1 l1 l2 0.5 7\n", "K card needs 2 inductor names"),
     ("Q1 c b e npn\n", "bipolar transistors"),
     ("M1 d g s b nmos\n", "MOSFETs"),
-    ("G1 a 0 b 0 1\n", r"G cards"),
+    ("F1 a 0 1\n", "F card needs 2 nodes and 1 branch name and a gain: Fname n\\+ n- branch1 gain"),
+    ("H1 a 0 vx 1 2\n", "H card needs 2 nodes and 1 branch name and a transresistance"),
+    ("E1 a 0 poly(1) b 0 0 2\n", r"the POLY form of a voltage-controlled voltage source is not supported: "
+                                  r"circuitnet solves linear controlled sources \(POLY\(1\) with coefficients 0 k"),
+    ("G1 a 0 value={v(b)}\n", "the VALUE form of a voltage-controlled current source"),
+    ("E1 a 0 vol='v(b)'\n", "the VOL form"),
+    ("E1 a 0 table {v(b)} = (0,0) (1,1)\n", "the TABLE form"),
+    ("F1 a 0 poly(1) v1 0 2\n", "the POLY form of a current-controlled current source"),
     ("B1 a 0 v=1\n", r"B cards"),
     ("Y1 a 0\n", "elements of letter 'Y'"),
 ]

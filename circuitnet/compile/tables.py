@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from ..model.circuit import Circuit
 from ..model.elements import Term
 from ..model.topology import GROUND, canonical_node, incidence_matrix
+from .couplings import Couplings, build_couplings
 from .values import CircuitValues
 
 
@@ -29,11 +30,11 @@ def as_slice(index: np.ndarray) -> np.ndarray | slice:
 
 @dataclass
 class TieTree:
-    """Voltage sources, VCVS outputs and clamps as a forest, edges in breadth-first order.
+    """Voltage sources, VCVS and CCVS outputs and clamps as a forest, edges in breadth-first order.
 
     Each edge sets off[child] = off[parent] + sign * value, where value is the edge's
-    source voltage (volts). kinds: 0 voltage source, 1 VCVS, 2 clamp; index: position in
-    that kind's table. levels: edge slices of equal depth, root side first.
+    source voltage (volts). kinds: 0 voltage source (V and L), 1 VCVS, 2 clamp, 3 CCVS;
+    index: position in that kind's table. levels: edge slices of equal depth, root side first.
     """
 
     parent: np.ndarray
@@ -56,7 +57,9 @@ class CompiledCircuit:
       shock_c, shock_is (amperes), shock_nvt (N*VT volts), shock_bv (breakdown knee, volts,
       inf: none), shock_nbvt (NBV*VT volts), shock_ikf (amperes, 0: none), shock_names.
     Sources: vsrc_names; isrc_names, isrc_pos, isrc_neg; vcvs_names, vcvs_pos, vcvs_neg,
-      vcvs_cpos, vcvs_cneg, vcvs_gain; clamp_nodes (node indices of clamped nodes).
+      vcvs_cpos, vcvs_cneg, vcvs_gain; ccvs_names (H cards, tie kind 3); couplings: every
+      controlled source as a linear law for newton (`compile.couplings`); clamp_nodes
+      (node indices of clamped nodes).
     Groups: group_of (n_all,) group index or -1 (fixed); grp_ptr/grp_nodes members CSR,
       groups in colour order; tree: the TieTree giving node offsets.
     Adjacency CSR per node: adj_ptr, adj_node, adj_res (resistor index);
@@ -94,6 +97,8 @@ class CompiledCircuit:
     vcvs_cpos: np.ndarray
     vcvs_cneg: np.ndarray
     vcvs_gain: np.ndarray
+    ccvs_names: list[str]
+    couplings: Couplings
     clamp_nodes: np.ndarray
     group_of: np.ndarray
     grp_ptr: np.ndarray
@@ -127,6 +132,17 @@ class CompiledCircuit:
     def n_groups(self) -> int:
         """Number of free groups (unknowns)."""
         return len(self.grp_ptr) - 1
+
+    @property
+    def nonsymmetric(self) -> bool:
+        """The circuit has G, F or H cards: only the newton solver takes it."""
+        return bool(self.couplings.names or self.ccvs_names)
+
+    def tie_element_names(self) -> list[str | None]:
+        """The element on each tie edge (None for a clamp), in tree order."""
+        tables = [self.vsrc_names, self.vcvs_names, None, self.ccvs_names]
+        return [None if tables[kind] is None else tables[kind][k]
+                for kind, k in zip(self.tree.kind, self.tree.index)]
 
     @property
     def n_circuit_res(self) -> int:
@@ -238,14 +254,22 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
     shock = _shockley_tables(circuit, shockley, laws, index, res_a, res_b, conductance, res_names)
     sources = list(circuit.with_term(Term.TIE))
     vcvs = list(circuit.with_term(Term.CONTROLLED))
+    ccvs = list(circuit.with_term(Term.TRANSRESISTANCE))
     currents = list(circuit.with_term(Term.INJECTION))
     n_all = len(node_names)
     res_a, res_b = np.array(res_a, dtype=np.int64), np.array(res_b, dtype=np.int64)
     ideal_a, ideal_c = idx(d.nodes[0] for d in ideal), idx(d.nodes[1] for d in ideal)
     tie_edges = ([(index[e.nodes[0]], index[e.nodes[1]], 0, k) for k, e in enumerate(sources)]
                  + [(index[e.nodes[0]], index[e.nodes[1]], 1, k) for k, e in enumerate(vcvs)]
-                 + [(index[n], index[GROUND], 2, k) for k, n in enumerate(clamp)])
+                 + [(index[n], index[GROUND], 2, k) for k, n in enumerate(clamp)]
+                 + [(index[e.nodes[0]], index[e.nodes[1]], 3, k) for k, e in enumerate(ccvs)])
     tree, group_root = _tie_tree(tie_edges, n_all, index[GROUND])
+    on_edge = {(kind, k): edge for edge, (kind, k) in enumerate(zip(tree.kind.tolist(), tree.index.tolist()))}
+    tie_edge = {e.name: on_edge[kind, k] for kind, table in ((0, sources), (1, vcvs), (3, ccvs))
+                for k, e in enumerate(table)}
+    couplings = build_couplings(index=index, ground=index[GROUND], tree=tree, tie_edge=tie_edge, vcvs=vcvs,
+                                vccs=list(circuit.with_term(Term.TRANSCONDUCTANCE)),
+                                cccs=list(circuit.with_term(Term.CURRENT_GAIN)), ccvs=ccvs)
     group_of, grp_ptr, grp_nodes = _groups(group_root, index[GROUND], res_a, res_b,
                                            np.concatenate([ideal_a, shock[0]]),
                                            np.concatenate([ideal_c, shock[1]]), idx(clamp))
@@ -267,6 +291,7 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
         vcvs_pos=idx(e.nodes[0] for e in vcvs), vcvs_neg=idx(e.nodes[1] for e in vcvs),
         vcvs_cpos=idx(e.nodes[2] for e in vcvs), vcvs_cneg=idx(e.nodes[3] for e in vcvs),
         vcvs_gain=np.array([e.value for e in vcvs], dtype=float),
+        ccvs_names=[e.name for e in ccvs], couplings=couplings,
         clamp_nodes=idx(clamp),
         group_of=group_of, grp_ptr=grp_ptr, grp_nodes=grp_nodes, tree=tree,
         **_adjacency("adj", n_all, res_a, res_b, np.arange(len(res_a))),

@@ -25,6 +25,12 @@ class Term(str, Enum):
     TIE: va - vb = value volts; the current is whatever the circuit needs.
     INJECTION: value amperes flow from the first pin through the element to the second.
     CONTROLLED: va - vb = value * (v(third pin) - v(fourth pin)); current free, as a tie.
+    TRANSCONDUCTANCE: value * (v(third pin) - v(fourth pin)) amperes flow from the first pin
+        through the element to the second (a VCCS, G card).
+    CURRENT_GAIN: value * i(named element) amperes flow from the first pin through the
+        element to the second (a CCCS, F card); i is the named element's branch current.
+    TRANSRESISTANCE: va - vb = value * i(named element) volts; current free, as a tie (a
+        CCVS, H card).
     OPEN: nothing at DC, no current (a K card's coupling); every lowering skips it.
     """
 
@@ -34,13 +40,24 @@ class Term(str, Enum):
     TIE = "tie"
     INJECTION = "injection"
     CONTROLLED = "controlled output"
+    TRANSCONDUCTANCE = "transconductance"
+    CURRENT_GAIN = "current gain"
+    TRANSRESISTANCE = "transresistance"
     OPEN = "open at DC"
 
     @property
     def fixes_voltage(self) -> bool:
-        """The term sets the voltage across the terminals (TIE, CONTROLLED): its current is
-        free (a Lagrange multiplier), and a loop of such elements is over-determined."""
-        return self in (Term.TIE, Term.CONTROLLED)
+        """The term sets the voltage across the terminals (TIE, CONTROLLED, TRANSRESISTANCE):
+        its current is free (a Lagrange multiplier; a branch current that F and H cards can
+        name), and a loop of such elements is over-determined."""
+        return self in (Term.TIE, Term.CONTROLLED, Term.TRANSRESISTANCE)
+
+    @property
+    def newton_only(self) -> bool:
+        """Only the newton solver handles the term: a controlled current or a current-controlled
+        voltage makes the equations nonsymmetric, with no energy for cd or qp to minimise (a
+        VCVS is nonsymmetric too, but cd and qp settle it by fixed-point passes)."""
+        return self in (Term.TRANSCONDUCTANCE, Term.CURRENT_GAIN, Term.TRANSRESISTANCE)
 
 
 class Conduction(str, Enum):
@@ -131,9 +148,9 @@ class ElementKind:
     checks: conditions on the whole element, run by the validator after the value's.
     dc_value: the value its term takes at DC whatever the element's value, in the term's
         unit (an inductor: a 0 V tie; a capacitor: a 0 A injection); None: the value.
-    references: for each element the card names after its pins, the letter of the kind
-        it must be (a K card couples two inductors: ("L", "L")); the names are kept in
-        `Element.spec`.
+    references: for each element the card names after its pins, the letters of the kinds
+        it may be (a K card couples two inductors: ("L", "L"); an F card names an element
+        with a branch current: ("VELH",)); the names are kept in `Element.spec`.
     instance_params: the card may end in NAME=VALUE instance parameters without DC
         effect (`C1 a b 1u ic=0`), kept in `Element.params` for export.
     """
@@ -214,6 +231,19 @@ VCVS = ElementKind(
     "E", "voltage-controlled voltage source", ("n+", "n-", "nc+", "nc-"), Param("gain", "V/V"),
     Term.CONTROLLED, Conduction.ALWAYS, "{name}#branch", checks=(DISTINCT_TERMINALS,))
 
+#: the letters of the kinds whose branch current an F or H card may name (ngspice: V, E, H, L).
+BRANCH_CURRENT_KINDS = "VEHL"
+VCCS = ElementKind(
+    "G", "voltage-controlled current source", ("n+", "n-", "nc+", "nc-"), Param("transconductance", "S"),
+    Term.TRANSCONDUCTANCE, Conduction.NEVER, "@{name}[i]")
+CCCS = ElementKind(
+    "F", "current-controlled current source", ("n+", "n-"), Param("gain", "A/A"), Term.CURRENT_GAIN,
+    Conduction.NEVER, "@{name}[i]", references=(BRANCH_CURRENT_KINDS,))
+CCVS = ElementKind(
+    "H", "current-controlled voltage source", ("n+", "n-"), Param("transresistance", "ohm"),
+    Term.TRANSRESISTANCE, Conduction.ALWAYS, "{name}#branch", checks=(DISTINCT_TERMINALS,),
+    references=(BRANCH_CURRENT_KINDS,))
+
 #: open at DC, lowered as a 0 A injection (`dc_value`), so every solver reports its current
 #: (0 A, as ngspice's `@cname[i]`); no DC path (ngspice needs another one, as the validator does).
 CAPACITOR = ElementKind(
@@ -230,8 +260,8 @@ MUTUAL_INDUCTANCE = ElementKind(
 
 #: every declared kind by its SPICE letter; the parser reads the cards of these letters.
 ELEMENT_KINDS: dict[str, ElementKind] = {
-    k.letter: k for k in (RESISTOR, DIODE, VOLTAGE_SOURCE, CURRENT_SOURCE, VCVS, CAPACITOR,
-                          INDUCTOR, MUTUAL_INDUCTANCE)
+    k.letter: k for k in (RESISTOR, DIODE, VOLTAGE_SOURCE, CURRENT_SOURCE, VCVS, VCCS, CCCS, CCVS,
+                          CAPACITOR, INDUCTOR, MUTUAL_INDUCTANCE)
 }
 
 

@@ -45,8 +45,9 @@ def _check_element(circuit: "Circuit", element: Element) -> None:
 
 
 def _check_references(circuit: "Circuit") -> None:
-    """Elements that name other elements (a K card's inductors) name distinct ones of the
-    declared kinds (ngspice crashes on a K card that names a resistor)."""
+    """Elements that name other elements (a K card's inductors, an F or H card's controlling
+    branch) name distinct ones of the declared kinds (ngspice crashes on a K card that names
+    a resistor)."""
     for element in circuit.elements.values():
         letters = element.kind.references
         if not letters:
@@ -59,17 +60,20 @@ def _check_references(circuit: "Circuit") -> None:
             raise CircuitValidationError(f"{element.name}: names {names[0]!r} twice", element.location)
         for name, letter in zip(names, letters):
             other = circuit.elements.get(name)
-            if other is None or other.kind.letter != letter:
+            if other is None or other.kind.letter not in letter:
                 what = "no element" if other is None else f"a {other.kind.name}"
                 raise CircuitValidationError(
                     f"{element.name}: names {name!r}, which is {what}; a {element.kind.name} "
                     f"needs {' and '.join(_kind_phrase(ref) for ref in letters)}", element.location)
 
 
-def _kind_phrase(letter: str) -> str:
-    """'an inductor (L card)' for the letter of a declared kind."""
-    name = ELEMENT_KINDS[letter].name
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({letter} card)"
+def _kind_phrase(letters: str) -> str:
+    """'an inductor (L card)' for the letter of a declared kind; 'an element with a branch
+    current (V, E, H or L card)' for several letters."""
+    if len(letters) > 1:
+        return f"an element with a branch current ({', '.join(letters[:-1])} or {letters[-1]} card)"
+    name = ELEMENT_KINDS[letters].name
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({letters} card)"
 
 
 def _check_directives(circuit: "Circuit") -> None:
@@ -96,7 +100,7 @@ def _check_source_loops(circuit: "Circuit") -> None:
     for element in circuit.elements.values():
         if circuit.term_of(element).fixes_voltage and not sets.union(*element.nodes[:2]):
             raise CircuitValidationError(
-                f"{element.name}: closes a loop of voltage sources (V, E and L elements; an "
+                f"{element.name}: closes a loop of voltage sources (V, E, H and L elements; an "
                 f"inductor is a 0 V source at DC) between nodes "
                 f"{element.nodes[0]!r} and {element.nodes[1]!r}", element.location)
 

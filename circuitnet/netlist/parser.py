@@ -58,6 +58,11 @@ _ANALYSES = frozenset({".tran", ".ac", ".noise", ".tf", ".sens", ".pz", ".disto"
 _POSITIONAL = {"D": ("area",)}
 #: instance flags without DC effect, dropped, per element letter.
 _FLAGS = {"D": frozenset({"off"})}
+#: ngspice's behavioural forms of the controlled-source cards (the word after the output
+#: pins): circuitnet refuses them by name rather than misreading them as nodes.
+_BEHAVIOURAL = {"E": frozenset({"poly", "value", "table", "laplace", "freq", "vol"}),
+                "G": frozenset({"poly", "value", "table", "laplace", "freq", "cur"}),
+                "F": frozenset({"poly"}), "H": frozenset({"poly"})}
 #: SPICE element letters circuitnet does not simulate, for the error message.
 _UNSUPPORTED = {
     "b": "behavioural sources (B cards)", "g": "voltage-controlled current sources (G cards)",
@@ -95,10 +100,28 @@ def usage(kind: ElementKind) -> str:
             tail += " [name=value ...]"
     counts = [f"{len(kind.pins)} nodes"] if kind.pins else []
     if kind.references:
-        counts.append(f"{len(kind.references)} {ELEMENT_KINDS[kind.references[0]].name} names")
-    refs = [f"{ELEMENT_KINDS[letter].name}{k + 1}" for k, letter in enumerate(kind.references)]
+        count = len(kind.references)
+        counts.append(f"{count} {_reference_word(kind.references[0])} name{'s' if count > 1 else ''}")
+    refs = [f"{_reference_word(letters)}{k + 1}" for k, letters in enumerate(kind.references)]
     return (f"{kind.letter} card needs {' and '.join(counts)} and {what}: "
             f"{' '.join([kind.letter + 'name', *kind.pins, *refs, tail])}")
+
+
+def _refuse_behavioural(kind: ElementKind, words: list[str], card: Card) -> None:
+    """Raise for ngspice's POLY / VALUE / TABLE / LAPLACE forms of E, G, F and H cards."""
+    forms = _BEHAVIOURAL.get(kind.letter)
+    if forms is None or len(words) < 4:
+        return
+    word = re.split(r"[={]", words[3], maxsplit=1)[0]
+    if word in forms:
+        hint = " (POLY(1) with coefficients 0 k is the linear gain k)" if word == "poly" else ""
+        raise _fail(f"the {word.upper()} form of a {kind.name} is not supported: circuitnet solves "
+                    f"linear controlled sources{hint}; {usage(kind)}", card)
+
+
+def _reference_word(letters: str) -> str:
+    """What a card names: "inductor" for one kind's letter, "branch" for several ("VEHL")."""
+    return ELEMENT_KINDS[letters].name if len(letters) == 1 else "branch"
 
 
 @dataclass(eq=False)
@@ -353,6 +376,7 @@ class _Parser:
                 self._instance(card, words, body, scope, path, pins, active)
                 continue
             kind = ELEMENT_KINDS[letter.upper()]
+            _refuse_behavioural(kind, words, card)
             npins = len(kind.pins) + len(kind.references)
             required = kind.value is None or kind.value.default is None
             if len(words) < npins + 1 + required:

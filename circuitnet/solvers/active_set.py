@@ -26,7 +26,7 @@ DIRECT_LIMIT = 3000
 
 def can_polish(cc: CompiledCircuit) -> bool:
     """Whether the circuit's steady state is a linear system once the active set is known."""
-    return not len(cc.shock_a) and not len(cc.vcvs_names) and cc.n_groups > 0
+    return not len(cc.shock_a) and not len(cc.vcvs_names) and not cc.nonsymmetric and cc.n_groups > 0
 
 
 def polish(cc: CompiledCircuit, conductance: np.ndarray, v: np.ndarray, off: np.ndarray,

@@ -49,6 +49,11 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
         raise CircuitValidationError(
             "breakdown (BV) and the knee current (IKF) are modelled by the newton solver; "
             "coordinate descent keeps the plain exponential (use solver='newton' or 'auto')")
+    if cc.nonsymmetric:
+        names = ", ".join((cc.couplings.names + cc.ccvs_names)[:3])
+        raise CircuitValidationError(
+            f"controlled sources G, F and H ({names}) are solved by the newton solver; coordinate "
+            f"descent takes resistors, diodes, independent sources and VCVS (use solver='newton' or 'auto')")
     if conditions.clamp is not None:
         cc = cc.with_clamped(tuple(conditions.clamp.nodes))
     state = State.prepare(cc, conditions, warm_start, dtype)
@@ -113,12 +118,13 @@ class State:
 
 
 def _tie_values(cc: CompiledCircuit, conditions: Conditions) -> list[np.ndarray]:
-    """Per kind (V sources, VCVS, clamps) an array (batch, count) of tie voltages."""
+    """Per tie kind (V sources, VCVS, clamps, CCVS) an array (batch, count) of tie voltages
+    (VCVS and CCVS: 0 V until a solver sets them)."""
     batch = conditions.batch
     sources = _columns(conditions, cc.vsrc_names)
     clamps = np.atleast_2d(conditions.clamp.values) if conditions.clamp is not None \
         else np.zeros((batch, 0))
-    return [sources, np.zeros((batch, len(cc.vcvs_names))), clamps]
+    return [sources, np.zeros((batch, len(cc.vcvs_names))), clamps, np.zeros((batch, len(cc.ccvs_names)))]
 
 
 def _columns(conditions: Conditions, names: list[str]) -> np.ndarray:
@@ -242,12 +248,9 @@ def _currents(cc: CompiledCircuit, values: CircuitValues, state: State, conditio
                     if n.endswith("#gmin")}
     for k, name in enumerate(cc.shock_names):
         currents[name] = result.junction[:, k] + gmin_current[name]
-    tree = cc.tree
-    tables = [cc.vsrc_names, cc.vcvs_names, []]
-    for edge in range(len(tree.child)):
-        names = tables[tree.kind[edge]]
-        if names:
-            currents[names[tree.index[edge]]] = result.tie[:, edge]
+    for edge, name in enumerate(cc.tie_element_names()):
+        if name is not None:
+            currents[name] = result.tie[:, edge]
     sources = _columns(conditions, cc.isrc_names)
     for k, name in enumerate(cc.isrc_names):
         currents[name] = sources[:, k]

@@ -85,7 +85,7 @@ def plan_layers(cc: CompiledCircuit, require_dense_pays: bool = True) -> LayerPl
     """The layer structure of a compiled circuit, or None when it is not layered (or, when
     `require_dense_pays`, when it has over MAX_LAYERS layers or its coupling matrices have
     over DENSITY cells per resistor: there the kernel blocks do better)."""
-    if len(cc.shock_a) or len(cc.vcvs_names) or len(cc.pair_diodes):
+    if len(cc.shock_a) or len(cc.vcvs_names) or cc.nonsymmetric or len(cc.pair_diodes):
         return None
     if cc.n_groups == 0 or np.any(np.diff(cc.grp_ptr) != 1):
         return None

@@ -6,7 +6,8 @@ The choice follows what each method is exact and fast at:
   the only method with sweeps;
 - ideal diodes (the layered training networks, clippers): coordinate descent with the
   exact active-set polish (dense blocks on layered networks);
-- Shockley diodes, VCVS or no free node, and no ideal diode: Newton on the nodal equations.
+- Shockley diodes, VCVS or no free node, and no ideal diode: Newton on the nodal equations;
+- G, F or H cards: Newton only (nonsymmetric equations: nothing for cd or qp to minimise).
 
 When the chosen method raises ConvergenceError the next one in its chain runs (cd ->
 newton where newton applies, else qp; newton -> qp where qp applies); `Solution.info`
@@ -24,6 +25,8 @@ def choose(cc: CompiledCircuit, sweeps: int | None) -> tuple[list[str], str]:
     """The methods to try in order, and why the first one."""
     if sweeps is not None:
         return ["cd"], "fixed-sweep mode is coordinate descent's"
+    if cc.nonsymmetric:
+        return ["newton"], "controlled sources (G, F, H): Newton on the modified nodal equations"
     smooth = bool(len(cc.shock_a) or len(cc.vcvs_names))
     if len(cc.ideal_a):
         reason = "ideal diodes: coordinate descent with the exact active-set polish"

@@ -29,6 +29,7 @@ from ..compile.tables import CompiledCircuit
 from ..compile.values import CircuitValues
 from ..errors import CircuitValidationError, ConvergenceError
 from ..model.junction import junction_current
+from ..model.topology import incidence_matrix
 from .coordinate_descent import State, _columns
 from .solution import Solution
 
@@ -83,6 +84,7 @@ class NodalSystem:
         self.size = self.n_nodes + self.n_ties
         self._tie_rhs = self._tie_values()
         self._rows, self._cols, self._data = self._linear_part()
+        self._linear: sp.csr_matrix | None = None
         self.shunt = 0.0
         self.source_scale = 1.0
 
@@ -91,8 +93,9 @@ class NodalSystem:
         """Unknown index of nodes (ground: -1, dropped)."""
         return np.where(node == self.cc.ground, -1, node)
 
-    def _linear_part(self):
-        """COO triplets of one example's constant matrix: resistors, nudges, ties, VCVS."""
+    def _linear_part(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """COO triplets of one example's constant matrix: resistors, nudges, ties and the
+        controlled sources' laws (`compile.couplings`)."""
         cc, n = self.cc, self.n_nodes
         rows, cols, data = [], [], []
 
@@ -110,17 +113,21 @@ class NodalSystem:
         parent, child = self._unknown(tree.parent), self._unknown(tree.child)
         add(parent, edge, 1.0), add(child, edge, -1.0)
         add(edge, child, 1.0), add(edge, parent, -1.0)
-        controlled = tree.kind == 1
-        if controlled.any():
-            k = tree.index[controlled]
-            gain = tree.sign[controlled] * cc.vcvs_gain[k]
-            add(edge[controlled], self._unknown(cc.vcvs_cpos[k]), -gain)
-            add(edge[controlled], self._unknown(cc.vcvs_cneg[k]), gain)
+        couplings = cc.couplings
+        leaving = -incidence_matrix(couplings.pos, couplings.neg, cc.n_all)[:n]  # +1 at n+, -1 at n-
+        laws = sp.vstack([leaving @ couplings.output_law, -couplings.tie_law]).tocoo()
+        add(laws.row, laws.col, laws.data)
         return np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
+
+    def _linear_matrix(self) -> sp.csr_matrix:
+        """One example's constant matrix (size, size) as CSR."""
+        if self._linear is None:
+            self._linear = sp.csr_matrix((self._data, (self._rows, self._cols)), shape=(self.size, self.size))
+        return self._linear
 
     def _tie_values(self) -> np.ndarray:
         """Right-hand side of the tie equations (batch, n_ties): sign * value for V sources
-        and clamps, 0 for VCVS (their law is in the matrix)."""
+        and clamps, 0 for VCVS and CCVS (their laws are in the matrix)."""
         tree, ties = self.cc.tree, self.state.tie_values
         rhs = np.zeros((self.batch, self.n_ties))
         for kind in (0, 2):
@@ -239,17 +246,11 @@ class NodalSystem:
     def _node_imbalance(self, x: np.ndarray) -> np.ndarray:
         """KCL imbalance (batch, n_nodes), amperes: current leaving each node minus injections."""
         cc, n = self.cc, self.n_nodes
+        linear = self._linear_matrix()[:n] @ x.reshape(self.batch, self.size).T
         v = self.voltages(x)
-        ties = x.reshape(self.batch, self.size)[:, n:]
-        out = np.zeros((self.batch, cc.n_all))
-        through = self.conductance * (v[:, cc.res_a] - v[:, cc.res_b])
         current, _ = self._law(v[:, cc.shock_a] - v[:, cc.shock_c])
-        for a, b, i in ((cc.res_a, cc.res_b, through), (cc.shock_a, cc.shock_c, current),
-                        (cc.tree.parent, cc.tree.child, ties)):
-            np.add.at(out, (slice(None), a), i)
-            np.add.at(out, (slice(None), b), -i)
-        out += self.state.leak * v - self.state.inj
-        return out[:, :n]
+        junctions = -incidence_matrix(cc.shock_a, cc.shock_c, cc.n_all)[:n] @ current.T
+        return (linear + junctions).T - self.state.inj[:, :n]
 
     def residual(self, x: np.ndarray) -> float:
         """Largest KCL imbalance at any node, amperes."""
@@ -265,12 +266,14 @@ class NodalSystem:
         gmin = {name.split("#")[0]: through[:, k] for k, name in enumerate(cc.res_names) if name.endswith("#gmin")}
         for k, name in enumerate(cc.shock_names):
             result[name] = junction[:, k] + gmin[name]
-        ties = x.reshape(self.batch, self.size)[:, self.n_nodes:]
-        tables = [cc.vsrc_names, cc.vcvs_names, []]
-        for edge in range(self.n_ties):
-            names = tables[cc.tree.kind[edge]]
-            if names:
-                result[names[cc.tree.index[edge]]] = -cc.tree.sign[edge] * ties[:, edge]
+        unknowns = x.reshape(self.batch, self.size)
+        ties = unknowns[:, self.n_nodes:]
+        for edge, name in enumerate(cc.tie_element_names()):
+            if name is not None:
+                result[name] = -cc.tree.sign[edge] * ties[:, edge]
+        outputs = (cc.couplings.output_law @ unknowns.T).T
+        for k, name in enumerate(cc.couplings.names):
+            result[name] = outputs[:, k]
         sources = _columns(conditions, cc.isrc_names)
         for k, name in enumerate(cc.isrc_names):
             result[name] = sources[:, k]
