@@ -62,18 +62,26 @@ def read_ascii_raw(text: str) -> tuple[dict[str, float], dict[str, float]]:
     return nodes, currents
 
 
-def run_ngspice(text: str, ngspice: str = "ngspice", options: dict = OPTIONS) -> dict:
-    """Operating point of a netlist (with its `.op` card) by `ngspice -b`: {"nodes", "currents"}."""
+def run_ngspice_file(path: Path, ngspice: str = "ngspice") -> dict:
+    """Operating point of a deck file (with its `.op` card) by `ngspice -b`, run in the
+    file's folder so that relative `.include`/`.lib` paths resolve: {"nodes", "currents"}."""
     with tempfile.TemporaryDirectory() as folder:
-        path, raw = os.path.join(folder, "circuit.cir"), os.path.join(folder, "circuit.raw")
-        Path(path).write_text(with_options(text, options))
-        done = subprocess.run([ngspice, "-b", "-r", raw, path], cwd=folder, capture_output=True,
+        raw = os.path.join(folder, "circuit.raw")
+        done = subprocess.run([ngspice, "-b", "-r", raw, str(path)], cwd=Path(path).parent, capture_output=True,
                               text=True, timeout=60, env=dict(os.environ, SPICE_ASCIIRAWFILE="1"))
         log = done.stdout + done.stderr
         if done.returncode or not os.path.exists(raw) or re.search(r"^error", log, re.I | re.M):
-            raise RuntimeError(f"ngspice failed (exit {done.returncode}):\n{log}")
+            raise RuntimeError(f"ngspice failed on {path} (exit {done.returncode}):\n{log}")
         nodes, currents = read_ascii_raw(Path(raw).read_text())
     return {"nodes": nodes, "currents": currents}
+
+
+def run_ngspice(text: str, ngspice: str = "ngspice", options: dict = OPTIONS) -> dict:
+    """Operating point of a netlist (with its `.op` card) by `ngspice -b`: {"nodes", "currents"}."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "circuit.cir"
+        path.write_text(with_options(text, options))
+        return run_ngspice_file(path, ngspice)
 
 
 def random_netlists(count: int = RANDOM_COUNT) -> dict[str, str]:
