@@ -133,7 +133,8 @@ def as_table(solution: Solution) -> str:
     lines += [f"{name:<{width}}  {value:>16.9g}" for name, value in data["nodes"].items()]
     lines += ["", f"{'element':<{width}}  {'current (A)':>16}"]
     lines += [f"{name:<{width}}  {value:>16.9g}" for name, value in data["currents"].items()]
-    lines += ["", f"solver {data['solver']}, {data['sweeps']} sweeps, KKT residual "
+    steps = "Newton iterations" if data["solver"] == "newton" else "sweeps"
+    lines += ["", f"solver {data['solver']}, {data['sweeps']} {steps}, KKT residual "
                   f"{data['residual']:.3g} A, {data['seconds'] * 1e3:.2f} ms"]
     return "\n".join(lines)
 

@@ -45,8 +45,9 @@ class Solution:
     currents: element name -> current in amperes, shape (batch,), SPICE's sign: for a
         resistor or diode from its first pin to its second (anode to cathode); for a
         voltage source, current source or VCVS output, from n+ through the element to n-.
-    solver: "cd", "qp" or "spice".
-    sweeps: coordinate-descent sweeps used (the largest over the batch; 0 for others).
+    solver: "cd", "newton", "qp" or "spice" (the method that ran; `info` says why).
+    sweeps: coordinate-descent sweeps used (the largest over the batch), Newton iterations for
+        newton (summed over its gmin or source steps), 0 for the others.
     residual: KKT residual in amperes: the largest current imbalance at a node (KCL),
         including diode currents of the wrong sign.
     diode_violation: largest violation of an ideal diode's law v_anode - v_cathode <= vf, volts.
