@@ -33,10 +33,15 @@ EXPECTED = {
     "pcpl": (("couple", 1.0), ("free",), lambda beta: beta),
     "ncpl": (("free",), ("couple", -1.0), lambda beta: beta),
     "ccpl": (("couple", 1.0), ("couple", -1.0), lambda beta: 2 * beta),
+    # the physical procedures in their default modes: what their update estimates as lr -> 0
+    "agnostic-ep": (("nudge", 0.5), ("nudge", -0.5), lambda beta: beta),
 }
+#: The physical procedures (entries that are not contrasts): name -> modes, default first.
+PHYSICAL = {"agnostic-ep": ("centered", "optimistic", "pessimistic")}
 #: the beta each algorithm is checked at: a conductance (siemens) below every output's
 #: total conductance for EP, an eta in (0, 1] for coupled learning, anything for cl
-BETA = {"pep": 0.05, "nep": 0.05, "cep": 0.05, "cl": 3.0, "pcpl": 0.5, "ncpl": 0.5, "ccpl": 0.5}
+BETA = {"pep": 0.05, "nep": 0.05, "cep": 0.05, "cl": 3.0, "pcpl": 0.5, "ncpl": 0.5, "ccpl": 0.5,
+        "agnostic-ep": 0.05}
 
 
 @pytest.fixture(scope="module")
@@ -102,22 +107,28 @@ def test_contrast_is_the_declared_one(name, problem):
 @pytest.mark.parametrize("name, calls", [
     ("cep", [("nudged_both_ways", 0.05)]), ("pep", [("nudged", 0.05)]), ("nep", [("nudged", -0.05)]),
     ("cl", [("clamped",)]), ("pcpl", [("clamped",)]), ("ccpl", [("clamped",), ("clamped",)]),
+    ("agnostic-ep", [("nudged_both_ways", 0.025)]),
 ])
 def test_simulator_calls(name, calls, problem):
     """Centered EP takes both nudged states from one `nudged_both_ways` call (the fast path)."""
     circuit, x, targets = problem
     sim = RecordingSimulator(circuit)
     ALGORITHMS[name].contrast(sim, x, targets, sim.free(x), 0.05)
-    assert (sim.calls[:1] if name == "cep" else sim.calls) == calls  # (without a session, cep's call nudges twice)
+    # (without a session, a nudged_both_ways call nudges twice)
+    assert (sim.calls[:1] if calls[0][0] == "nudged_both_ways" else sim.calls) == calls
 
 
 def test_registry_is_complete():
-    assert list(ALGORITHMS) == ["pep", "nep", "cep", "cl", "pcpl", "ncpl", "ccpl"]
+    assert list(ALGORITHMS) == ["pep", "nep", "cep", "cl", "pcpl", "ncpl", "ccpl", *PHYSICAL]
     for name, algorithm in ALGORITHMS.items():
         assert algorithm.name == name and algorithm.description and "\n" not in algorithm.description
+        assert get_algorithm(name) is algorithm
+        if name in PHYSICAL:
+            assert algorithm.modes == PHYSICAL[name] and not algorithm.momentum
+            continue
+        assert algorithm.modes == () and algorithm.momentum
         upper, lower, _ = EXPECTED[name]
         assert len(algorithm.phases) == sum(state != ("free",) for state in (upper, lower))
-        assert get_algorithm(name) is algorithm
     assert ALGORITHMS["cep"].phases == (NUDGED_UP, NUDGED_DOWN) and ALGORITHMS["pep"].phases == (NUDGED_UP,)
     with pytest.raises(CircuitValidationError, match="unknown algorithm 'bp'; choose one of pep, nep, cep, cl"):
         get_algorithm("bp")

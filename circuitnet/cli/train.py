@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import CircuitError
 from ..learning.algorithms import ALGORITHMS
-from ..learning.config import DTYPES, TrainingConfig
+from ..learning.config import DTYPES, MODES, TrainingConfig
+from ..learning.devices import DEVICES
+from ..learning.homeostasis import HOMEOSTASIS
 from ..solvers import SOLVERS
 
 #: The options' defaults: TrainingConfig's (an option not given is absent from the namespace).
@@ -17,7 +20,7 @@ DEFAULTS = TrainingConfig()
 
 def add_parser(subparsers) -> None:
     """Register the `train` verb."""
-    algorithms = "\n".join(f"  {a.name:<6}{a.description}" for a in ALGORITHMS.values())
+    algorithms = "\n".join(f"  {a.name + '  ':<6}{a.description}" for a in ALGORITHMS.values())
     p = subparsers.add_parser("train", help="train a network on a dataset",
                               description="Train the trainable resistors and bias sources of NETLIST with "
                                           "Equilibrium Propagation, contrastive or coupled learning.",
@@ -27,11 +30,13 @@ def add_parser(subparsers) -> None:
     p.add_argument("--data", help="digits | mnist:DIR | csv:PATH (required unless --resume)")
     p.add_argument("--out", required=True, help="run directory (config, metrics, checkpoints, trained.cir)")
     _setting(p, "--algorithm", "learning algorithm (listed below)", choices=list(ALGORITHMS))
+    _setting(p, "--mode", "the algorithm's variant: agnostic-ep centered|optimistic|pessimistic, "
+             "continual-ep positive|negative", shown="the algorithm's first", choices=list(MODES))
     _setting(p, "--beta", "nudging conductance (siemens), or eta for coupled learning", type=float)
     _setting(p, "--lr", "learning rate, or one per layer: 0.01,0.02", type=_floats)
     _setting(p, "--bias-lr", "bias learning rate(s)", shown="--lr", type=_floats)
     _setting(p, "--lr-decay", "learning-rate factor per epoch", type=float)
-    _setting(p, "--momentum", "SGD momentum in [0, 1)", type=float)
+    _setting(p, "--momentum", "SGD momentum in [0, 1); agnostic-ep and continual-ep have none", type=float)
     _setting(p, "--epochs", "number of epochs (with --resume, may extend the run)", type=int)
     _setting(p, "--batch-size", "examples per update", type=int)
     mode = p.add_mutually_exclusive_group()
@@ -41,6 +46,11 @@ def add_parser(subparsers) -> None:
     _setting(p, "--dtype", "solver precision", choices=list(DTYPES))
     _setting(p, "--seed", "seed of the example order", type=int)
     _setting(p, "--solver", "solver of the states", choices=list(SOLVERS))
+    _setting(p, "--rounds", "agnostic-ep: alternations of circuit and parameter relaxation in the clamped phase",
+             type=int)
+    _setting(p, "--device", "agnostic-ep: the device of the trainable conductances", choices=list(DEVICES))
+    _setting(p, "--homeostasis", "agnostic-ep: how the knobs are set (formula, or an integral controller)",
+             choices=list(HOMEOSTASIS))
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
@@ -84,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     circuit = read_netlist(netlist_path)
     data = load_dataset(config["data"])
     trainer = Trainer(circuit, settings)
+    if hasattr(args, "momentum") and not trainer.algorithm.momentum:
+        print(f"note: --momentum has no meaning for {settings.algorithm} (the update is the relaxation itself) "
+              "and is ignored", file=sys.stderr)
     checkpoint = rundir.resume_point() if args.resume else None
     if checkpoint is not None:
         trainer.load_state(checkpoint.state)

@@ -1,6 +1,6 @@
-"""The registry of learning algorithms (docs/design.md section 4.2): each is one `Algorithm` entry.
+"""The registry of learning algorithms (docs/design.md section 4.2): one `Learner` per entry.
 
-An algorithm compares two states, `upper` and `lower`, each the free state or a second
+The contrast algorithms are `Algorithm` entries. Such an algorithm compares two states, `upper` and `lower`, each the free state or a second
 state (a `Phase`) computed from it, and divides by `divisor * beta`:
 
     grad = (dE/dtheta(upper) - dE/dtheta(lower)) / (divisor * beta)
@@ -20,12 +20,12 @@ learning with eta = 1. Second states are warm-started from the free state; when 
 algorithm needs both nudged states they come from one `Simulator.nudged_both_ways` call.
 
 To add an algorithm, add one `Algorithm` to `ALGORITHMS`; a new kind of second state is
-one more `Phase` subclass.
+one more `Phase` subclass. The physical procedures, whose parameters relax with the
+circuit instead of following a contrast, are `Learner`s of their own: agnostic EP
+(`agnostic.AgnosticEP`) and continual EP (`continual.ContinualEP`).
 """
 from __future__ import annotations
 
-import math
-from numbers import Real
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,10 +33,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import CircuitValidationError
+from .agnostic import AgnosticEP
 from .contrast import Contrast
+from .learner import Learner, positive_beta
 
 if TYPE_CHECKING:
+    from .config import TrainingConfig
     from .simulator import Simulator
+    from .updater import Updater
 
 
 class Phase(ABC):
@@ -118,8 +122,8 @@ NUDGED_UP, NUDGED_DOWN = Nudged(+1.0), Nudged(-1.0)
 
 
 @dataclass(frozen=True)
-class Algorithm:
-    """One learning algorithm: its contrast is (upper, lower, divisor * beta).
+class Algorithm(Learner):
+    """One contrast algorithm: its contrast is (upper, lower, divisor * beta).
 
     name: the registry key (`--algorithm`); description: one line for the command's help.
     upper, lower: the states compared, FREE or a second state.
@@ -146,16 +150,16 @@ class Algorithm:
     def strength(self, beta: float) -> float:
         """The beta its phases use: `beta` (siemens for EP, eta for CpL) once every phase
         accepts it, or 1.0 when none depends on it. CircuitValidationError otherwise."""
-        if isinstance(beta, bool) or not (isinstance(beta, Real) and 0 < beta < math.inf):
-            raise CircuitValidationError(f"beta must be positive, got {beta!r}")
+        beta = positive_beta(beta)
         for phase in self.phases:
             phase.check(beta)
         return float(beta) if any(p.uses_beta for p in self.phases) else 1.0
 
     def contrast(self, sim: Simulator, x: np.ndarray, targets: np.ndarray, free: np.ndarray,
-                 beta: float) -> Contrast:
+                 beta: float, mode: str | None = None) -> Contrast:
         """The contrast for inputs x (batch, n_features), targets (batch, n_outputs), volts,
-        and the free state (batch, n_nodes) at the simulator's current parameters."""
+        and the free state (batch, n_nodes) at the simulator's current parameters (mode:
+        None, a contrast algorithm has no modes)."""
         beta = self.strength(beta)
         states = {FREE: free}
         if NUDGED_UP in self.phases and NUDGED_DOWN in self.phases:
@@ -165,9 +169,14 @@ class Algorithm:
                 states[phase] = phase.state(sim, x, targets, free, beta)
         return Contrast(states[self.upper], states[self.lower], self.divisor * beta)
 
+    def step(self, updater: Updater, x: np.ndarray, targets: np.ndarray, free: np.ndarray,
+             config: TrainingConfig, epoch: int) -> None:
+        """The optimizer's step on the contrast's gradient estimate (`Updater.apply`)."""
+        updater.apply(self.contrast(updater.simulator, x, targets, free, config.beta), epoch)
+
 
 #: name -> algorithm (the order of `--algorithm`'s choices and of the gradcheck table).
-ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (
+ALGORITHMS: dict[str, Learner] = {a.name: a for a in (
     Algorithm("pep", "positive EP: nudged by +beta against the free state, over beta", NUDGED_UP, FREE, 1.0),
     Algorithm("nep", "negative EP: the free state against nudged by -beta, over beta", FREE, NUDGED_DOWN, 1.0),
     Algorithm("cep", "centered EP: nudged by +beta against nudged by -beta, over 2 beta",
@@ -180,10 +189,11 @@ ALGORITHMS: dict[str, Algorithm] = {a.name: a for a in (
               FREE, Coupled(-1.0), 1.0),
     Algorithm("ccpl", "centered coupled learning: clamped with +eta against -eta, over 2 eta",
               Coupled(+1.0), Coupled(-1.0), 2.0),
+    AgnosticEP(),
 )}
 
 
-def get_algorithm(name: str) -> Algorithm:
+def get_algorithm(name: str) -> Learner:
     """The registered algorithm `name`; CircuitValidationError naming the choices otherwise."""
     try:
         return ALGORITHMS[name]

@@ -13,11 +13,17 @@ from typing import Any, Callable, Mapping, Sequence, Union
 
 from ..errors import CircuitValidationError
 from ..solvers import SOLVERS
-from .algorithms import get_algorithm
+from .algorithms import ALGORITHMS, get_algorithm
+from .devices import DEVICES
+from .homeostasis import HOMEOSTASIS
 
 #: The solver precisions and the learning rules a config may name.
 DTYPES = ("float32", "float64")
 RULES = ("auto", "general")
+#: every algorithm's modes (`mode`), in registry order
+MODES = tuple(dict.fromkeys(m for a in ALGORITHMS.values() for m in a.modes))
+#: the fields only some algorithms read (`Learner.options`); the others need their defaults
+ALGORITHM_OPTIONS = ("rounds", "device", "homeostasis")
 #: A learning rate: one value, or one per layer (first layer first).
 Rate = Union[float, Sequence[float]]
 
@@ -35,7 +41,8 @@ class TrainingConfig:
     bias_lr: the same for the bias currents, amperes per unit of gradient (default None:
         lr); here all rates may be 0 (fixed biases).
     lr_decay: learning rates are multiplied by this once per epoch, in (0, 1] (default 0.95).
-    momentum: heavy-ball momentum in [0, 1) (default 0.5).
+    momentum: heavy-ball momentum in [0, 1) (default 0.5); agnostic-ep and continual-ep
+        ignore it (their update is the relaxation itself: no gradient to accumulate).
     epochs: number of epochs, >= 0 (default 40).
     batch_size: examples per update, >= 1 (default 16).
     sweeps: fixed-sweep mode, cd solver sweeps per state, >= 1; None (default): tolerance
@@ -49,6 +56,15 @@ class TrainingConfig:
         or "general" (always the per-resistor rule; for tests and comparisons).
     blas_threads: BLAS threads during training steps: "auto" (default; see
         `Trainer.blas_threads`), an int >= 1, or None (leave the library's setting alone).
+    mode: the algorithm's variant, one of its `modes` (None, the default: its first):
+        agnostic-ep "centered", "optimistic" or "pessimistic"; continual-ep "positive" or
+        "negative". The contrast algorithms have none.
+    rounds: agnostic-ep, the clamped phase's alternations of circuit and parameter
+        relaxation, >= 1 (default 1).
+    device: agnostic-ep, the device of each trainable conductance, one of
+        `devices.DEVICES` (default "linear": g = theta).
+    homeostasis: agnostic-ep, how the knobs are set, "formula" (default; reads the
+        device's f and energy) or "controller" (an integral controller that reads theta only).
     progress: show a tqdm bar with the running loss and error (default False).
     """
 
@@ -67,10 +83,18 @@ class TrainingConfig:
     solver: str = "cd"
     rule: str = "auto"
     blas_threads: int | str | None = "auto"
+    mode: str | None = None
+    rounds: int = 1
+    device: str = "linear"
+    homeostasis: str = "formula"
     progress: bool = False
 
     def __post_init__(self):
-        get_algorithm(self.algorithm).strength(self.beta)
+        algorithm = get_algorithm(self.algorithm)
+        algorithm.strength(self.beta)
+        if self.mode is not None and self.mode not in algorithm.modes:
+            modes = ", ".join(map(repr, algorithm.modes)) if algorithm.modes else "none"
+            raise CircuitValidationError(f"mode must be one of {self.algorithm}'s modes ({modes}), got {self.mode!r}")
         object.__setattr__(self, "lr", _rates("lr", self.lr, may_all_be_zero=False))
         if self.bias_lr is not None:
             object.__setattr__(self, "bias_lr", _rates("bias_lr", self.bias_lr, may_all_be_zero=True))
@@ -89,6 +113,16 @@ class TrainingConfig:
             _integer("blas_threads", self.blas_threads, 1)
         if not isinstance(self.progress, bool):
             raise CircuitValidationError(f"progress must be True or False, got {self.progress!r}")
+        _integer("rounds", self.rounds, 1)
+        _choice("device", self.device, DEVICES)
+        _choice("homeostasis", self.homeostasis, tuple(HOMEOSTASIS))
+        defaults = {f.name: f.default for f in fields(self)}
+        for name in ALGORITHM_OPTIONS:
+            if name not in algorithm.options and getattr(self, name) != defaults[name]:
+                users = [a.name for a in ALGORITHMS.values() if name in a.options]
+                raise CircuitValidationError(f"{name} is a setting of {', '.join(users)} only, not of "
+                                             f"{self.algorithm}")
+        algorithm.check(self)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

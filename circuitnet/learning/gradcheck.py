@@ -9,6 +9,13 @@ resistor Laplacian. One adjoint solve K [lam; nu] = [dC/dv; 0] then gives, for a
 k between a and b, dC/dg_k = -(lam_a - lam_b)(v_a - v_b), and for a source `I p m b`,
 dC/db = lam_m - lam_p. Circuits with VCVS or Shockley diodes are not covered there;
 `finite_difference_gradient` (central differences, any circuit) is.
+
+A contrast algorithm's estimate is its contrast's. A physical procedure's (agnostic EP,
+continual EP) is what one training step does: at learning rate lr = rate * beta (agnostic
+EP's eps = rate, continual EP's eta = rate * beta), the change of every parameter
+over -lr, theta the control variable of its device (`devices.py`), compared with the true
+dC/dtheta = f'(theta) dC/dg. The step runs with the conductance range lifted, so that no
+parameter is clipped (a clipped change says nothing about the gradient).
 """
 from __future__ import annotations
 
@@ -18,14 +25,21 @@ import numpy as np
 import scipy.linalg
 
 from ..errors import CircuitValidationError, ConvergenceError
-from ..model.circuit import GROUND, Circuit
-from .algorithms import ALGORITHMS, get_algorithm
-from .parameters import Parameters
+from ..model.circuit import GROUND, Bounds, Circuit
+from .algorithms import ALGORITHMS, Algorithm, get_algorithm
+from .config import TrainingConfig
+from .devices import device_of
+from .parameters import Parameters, circuit_with
 from .rule import Pins, estimate_gradient
 from .simulator import Simulator, SolverSettings
+from .trainer import Trainer
 
 #: Solver tolerance of every state computed here, volts relative.
 TIGHT_TOL = 1e-13
+#: A physical procedure's rate here: agnostic EP's eps, continual EP's eta / beta.
+RATE = 1e-6
+#: The conductance range of a physical procedure's step here, siemens: nothing is clipped.
+LIFTED = Bounds(1e-300, 1e300)
 
 
 def loss(sim: Simulator, state: np.ndarray, targets: np.ndarray) -> float:
@@ -109,12 +123,41 @@ def finite_difference_gradient(circuit: Circuit, params: Parameters, x: np.ndarr
 
 
 def estimate(circuit: Circuit, params: Parameters, x: np.ndarray, targets: np.ndarray, algorithm: str,
-             beta: float, solver: str = "cd") -> tuple[np.ndarray, np.ndarray]:
-    """An algorithm's gradient estimate at tight solver tolerance."""
-    sim = _simulator(circuit, params, solver)
-    free = sim.free(x)
-    contrast = get_algorithm(algorithm).contrast(sim, x, targets, free, beta)
-    return estimate_gradient(Pins.of(circuit, params, sim.nodes), contrast)
+             beta: float, solver: str = "cd", rate: float = RATE, **settings) -> tuple[np.ndarray, np.ndarray]:
+    """An algorithm's gradient estimate at tight solver tolerance: dC/dg (n_R,) and dC/db
+    (n_I,); for a physical procedure dC/dtheta of its device's control and dC/db from one
+    step (module docstring) at `rate`, with `settings` (TrainingConfig fields: mode, rounds,
+    device, ...)."""
+    if isinstance(get_algorithm(algorithm), Algorithm) and not settings:
+        sim = _simulator(circuit, params, solver)
+        free = sim.free(x)
+        contrast = get_algorithm(algorithm).contrast(sim, x, targets, free, beta)
+        return estimate_gradient(Pins.of(circuit, params, sim.nodes), contrast)
+    lifted = circuit_with(circuit, params)
+    lifted.bounds = LIFTED
+    lr = rate * beta
+    trainer = Trainer(lifted, _step_config(algorithm, beta, lr, solver, settings))
+    device = device_of(trainer.config)
+    theta, biases = device.control(trainer.params_.conductances), trainer.params_.biases.copy()
+    trainer.update(x, targets, 0)
+    return ((theta - device.control(trainer.params_.conductances)) / lr,
+            (biases - trainer.params_.biases) / lr)
+
+
+def _step_config(algorithm: str, beta: float, lr: float, solver: str, settings: dict) -> TrainingConfig:
+    """One plain step at learning rate lr on the per-resistor rule, states at TIGHT_TOL."""
+    return TrainingConfig(algorithm=algorithm, beta=beta, lr=lr, lr_decay=1.0, momentum=0.0, tol=TIGHT_TOL,
+                          solver=solver, rule="general", **settings)
+
+
+def in_control(true: tuple[np.ndarray, np.ndarray], params: Parameters, algorithm: str,
+               **settings) -> tuple[np.ndarray, np.ndarray]:
+    """The true gradient (dC/dg, dC/db) as the estimates of `estimate(algorithm, **settings)`
+    are: dC/dtheta = f'(theta) dC/dg for the device's control theta, dC/db unchanged."""
+    if isinstance(get_algorithm(algorithm), Algorithm) and not settings:
+        return true
+    device = device_of(TrainingConfig(algorithm=algorithm, **settings))
+    return device.derivative(device.control(params.conductances)) * true[0], true[1]
 
 
 def relative_error(estimate_: tuple[np.ndarray, np.ndarray], true: tuple[np.ndarray, np.ndarray]) -> float:
@@ -141,8 +184,9 @@ class GradientReport:
 
 def gradient_check(circuit: Circuit, x: np.ndarray, targets: np.ndarray, betas: list[float],
                    algorithms: list[str] | None = None, params: Parameters | None = None,
-                   solver: str = "cd") -> GradientReport:
-    """Compare every algorithm's estimate with the true gradient (implicit when possible)."""
+                   solver: str = "cd", rate: float = RATE) -> GradientReport:
+    """Compare every algorithm's estimate with the true gradient (implicit when possible);
+    the physical procedures in their default modes at `rate` (see `estimate`)."""
     params = params or Parameters.from_circuit(circuit)
     try:
         true, method = implicit_gradient(circuit, params, x, targets, solver), "implicit differentiation"
@@ -150,13 +194,15 @@ def gradient_check(circuit: Circuit, x: np.ndarray, targets: np.ndarray, betas: 
         true, method = finite_difference_gradient(circuit, params, x, targets, solver=solver), "finite differences"
     errors = {}
     for algorithm in algorithms or list(ALGORITHMS):
-        errors[algorithm] = [_error_or_nan(circuit, params, x, targets, algorithm, b, solver, true) for b in betas]
+        errors[algorithm] = [_error_or_nan(circuit, params, x, targets, algorithm, b, solver, rate, true)
+                             for b in betas]
     return GradientReport(list(betas), errors, method)
 
 
-def _error_or_nan(circuit, params, x, targets, algorithm, beta, solver, true) -> float:
+def _error_or_nan(circuit, params, x, targets, algorithm, beta, solver, rate, true) -> float:
     """The relative error, or NaN where the algorithm cannot run at this beta (no steady state, eta > 1)."""
     try:
-        return relative_error(estimate(circuit, params, x, targets, algorithm, beta, solver), true)
+        return relative_error(estimate(circuit, params, x, targets, algorithm, beta, solver, rate),
+                              in_control(true, params, algorithm))
     except (ConvergenceError, CircuitValidationError):
         return float("nan")

@@ -21,6 +21,10 @@ The rule applies when the compiled circuit has a layer plan (`solvers.layered`) 
 couplings are zero-copy views of the conductance array and cover all trainable resistors,
 the trainable resistors being the compiled circuit's first ones, in order (`build_drn`
 lists them so). Otherwise the trainer uses the general per-resistor rule (`rule.py`).
+
+A single state's batch mean, which the physical procedures need (agnostic EP), is
+one product of rank batch + 2 per matrix: p = [U; 1/2 colsum(U^2); 1],
+q = [-V; 1; 1/2 colsum(V^2)], over the batch size.
 """
 from __future__ import annotations
 
@@ -72,6 +76,7 @@ class LayeredRule:
     def __init__(self, blocks: list[WeightBlock], n_nodes: int):
         self.blocks = blocks
         self.n_nodes = n_nodes
+        self.n_trainable = sum(b.shape[0] * b.shape[1] for b in blocks)
         self._pad = any(_largest(b.rows) >= n_nodes or _largest(b.cols) >= n_nodes for b in blocks)
 
     @classmethod
@@ -103,6 +108,15 @@ class LayeredRule:
         return [_low_rank(upper[:, b.rows], lower[:, b.rows], upper[:, b.cols], lower[:, b.cols], scale)
                 for b in self.blocks]
 
+    def mean_derivatives(self, state: np.ndarray) -> np.ndarray:
+        """Batch-mean dE/dg (n_trainable,), square volts, float64, at a state (batch, n_nodes):
+        per block one product of rank batch + 2 (the blocks tile the trainable resistors)."""
+        v = self._padded(state, np.float64)
+        out = np.empty(self.n_trainable)
+        for b in self.blocks:
+            out[b.where] = _single(v[:, b.rows], v[:, b.cols], v.shape[0]).dense().ravel()
+        return out
+
     def _padded(self, state: np.ndarray, dtype) -> np.ndarray:
         state = state.astype(dtype, copy=False)
         if not self._pad:
@@ -114,6 +128,17 @@ def _largest(index: np.ndarray | slice) -> int:
     if isinstance(index, slice):
         return index.stop - 1
     return int(index.max(initial=0))
+
+
+def _single(u: np.ndarray, v: np.ndarray, scale: float) -> LowRank:
+    """p, q with p.T @ q = sum_b 1/2 (u_i - v_j)^2 (see the module docstring)."""
+    batch = u.shape[0]
+    p = np.empty((batch + 2, u.shape[1]), dtype=u.dtype)
+    q = np.empty((batch + 2, v.shape[1]), dtype=u.dtype)
+    p[:batch], p[batch], p[batch + 1] = u, 0.5 * np.einsum("bi,bi->i", u, u), 1.0
+    np.negative(v, out=q[:batch])
+    q[batch], q[batch + 1] = 1.0, 0.5 * np.einsum("bj,bj->j", v, v)
+    return LowRank(p, q, float(scale))
 
 
 def _low_rank(u1: np.ndarray, u2: np.ndarray, v1: np.ndarray, v2: np.ndarray, scale: float) -> LowRank:

@@ -46,14 +46,19 @@ class SGD:
             self.velocity_g = np.zeros_like(self.lr_g)
             self.velocity_b = np.zeros_like(self.lr_b)
 
+    def rates(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """The learning rates at epoch `epoch` (0-based): conductances' (n_R,) and biases' (n_I,)."""
+        factor = self.lr_decay ** epoch
+        return factor * self.lr_g, factor * self.lr_b
+
     def step(self, params: Parameters, grad_g: np.ndarray, grad_b: np.ndarray, epoch: int) -> None:
         """Update `params` in place with the gradients (n_R,), (n_I,) at epoch `epoch` (0-based)."""
-        factor = self.lr_decay ** epoch
+        lr_g, lr_b = self.rates(epoch)
         self.velocity_g = self.momentum * self.velocity_g + grad_g
         self.velocity_b = self.momentum * self.velocity_b + grad_b
-        g = params.conductances - factor * self.lr_g * self.velocity_g
+        g = params.conductances - lr_g * self.velocity_g
         np.clip(g, self.bounds.gmin, self.bounds.gmax, out=params.conductances)
-        params.biases -= factor * self.lr_b * self.velocity_b
+        params.biases -= lr_b * self.velocity_b
 
     def step_layered(self, conductance: np.ndarray, blocks: list, grads: list, params: Parameters,
                      grad_b: np.ndarray, epoch: int) -> list[tuple]:

@@ -52,6 +52,12 @@ def energy_derivatives(pins: Pins, state: np.ndarray) -> tuple[np.ndarray, np.nd
     return 0.5 * drop * drop, _source_terms(pins, v)
 
 
+def mean_energy_derivatives(pins: Pins, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Batch means of `energy_derivatives`: dE/dg (n_R,) and dE/db (n_I,), float64."""
+    g, b = energy_derivatives(pins, state)
+    return g.mean(axis=0, dtype=np.float64), b.mean(axis=0, dtype=np.float64)
+
+
 def source_derivatives(pins: Pins, state: np.ndarray) -> np.ndarray:
     """dE/db (batch, n_I) at a state (batch, n_nodes): the bias part of `energy_derivatives`."""
     return _source_terms(pins, _with_ground(state))

@@ -9,15 +9,16 @@ from typing import Any, Callable
 import numpy as np
 
 from ..datasets import Dataset
-from ..errors import ConvergenceError, DataError
+from ..errors import DataError
 from ..model.circuit import Circuit
 from .algorithms import get_algorithm
 from .config import TrainingConfig
 from .layered_rule import LayeredRule
 from .optimizer import SGD, per_layer
 from .parameters import Parameters, circuit_with
-from .rule import Pins, estimate_bias_gradient, estimate_gradient
+from .rule import Pins
 from .simulator import Simulator, SolverSettings
+from .updater import Updater
 
 #: Examples per solve when predicting.
 EVAL_BATCH = 1024
@@ -37,14 +38,14 @@ class EpochRecord:
 
 
 class Trainer:
-    """Trains a circuit's conductances and biases with EP, CL or CpL (docs/design.md section 4).
+    """Trains a circuit's conductances and biases with a registered algorithm (docs/design.md section 4).
 
     circuit: the network, with `*@ input`, `*@ output`, `*@ trainable` and `*@ bounds`.
     config: the settings (`TrainingConfig`; None: its defaults, those that learn).
     overrides: TrainingConfig fields to change, e.g. `Trainer(circuit, beta=0.1, epochs=5)`;
         an unknown name raises CircuitValidationError listing the valid ones.
 
-    `config` holds the settings used; `algorithm` the registered `Algorithm`;
+    `config` holds the settings used; `algorithm` the registered `Learner`;
     `blas_threads` the BLAS threads of training steps: config.blas_threads, where "auto"
     means 1 for batches of at most SERIAL_BATCH examples (whose skinny products lose more
     to thread hand-offs than they gain) and 1 on machines of at most 2 cores (where
@@ -66,12 +67,14 @@ class Trainer:
         layers_g, layers_b = self.params_.layers(circuit)
         self.optimizer_ = SGD(per_layer(c.lr, layers_g, "weight"),
                               per_layer(c.lr if c.bias_lr is None else c.bias_lr, layers_b, "bias"),
-                              circuit.bounds, c.lr_decay, c.momentum)
+                              circuit.bounds, c.lr_decay, c.momentum if self.algorithm.momentum else 0.0)
         self.pins = Pins.of(circuit, self.params_, self.simulator.nodes)
         compiled = self.simulator.bind(self.params_)
         #: the layered fast rule, or None (per-resistor rule)
         self.fast_rule_ = (LayeredRule.of(compiled, len(self.params_.resistors))
                            if compiled is not None and c.rule == "auto" else None)
+        #: how steps reach the parameters (per-resistor or rank-batch)
+        self.updater_ = Updater(self.simulator, self.params_, self.pins, self.fast_rule_, self.optimizer_)
         self.history_: list[EpochRecord] = []
 
     @property
@@ -130,28 +133,19 @@ class Trainer:
     def _step(self, x: np.ndarray, labels: np.ndarray, epoch: int) -> tuple[float, int]:
         """One mini-batch update; returns the batch's summed loss and number of errors."""
         targets = self.targets(labels)
+        out = self.update(x, targets, epoch)
+        loss = 0.5 * float(np.sum((out - targets) ** 2))
+        return loss, int(np.sum(self.classify(out) != labels))
+
+    def update(self, x: np.ndarray, targets: np.ndarray, epoch: int) -> np.ndarray:
+        """One training update for inputs x (batch, n_features) and target voltages (batch,
+        n_outputs) at `epoch` (0-based: its learning rates); returns the free state's output
+        voltages before the update (batch, n_outputs)."""
         self.simulator.set_parameters(self.params_)
         free = self.simulator.free(x)
         out = self.simulator.outputs(free)
-        contrast = self.algorithm.contrast(self.simulator, x, targets, free, self.config.beta)
-        if self.fast_rule_ is not None:
-            if not (np.all(np.isfinite(contrast.upper)) and np.all(np.isfinite(contrast.lower))):
-                _not_finite(epoch)
-            grads = self.fast_rule_.gradients(contrast, self.params_.conductances.dtype)
-            grad_b = estimate_bias_gradient(self.pins, contrast)
-            with self.simulator.editing(self.params_) as conductance:
-                sums = self.optimizer_.step_layered(conductance, self.fast_rule_.blocks, grads, self.params_,
-                                                    grad_b, epoch)
-                for block, rows, cols in sums:
-                    self.simulator.values.record_block_sums(block.where, block.shape, rows, cols)
-        else:
-            grad_g, grad_b = estimate_gradient(self.pins, contrast)
-            if not (np.all(np.isfinite(grad_g)) and np.all(np.isfinite(grad_b))):
-                _not_finite(epoch)
-            with self.simulator.editing(self.params_):
-                self.optimizer_.step(self.params_, grad_g, grad_b, epoch)
-        loss = 0.5 * float(np.sum((out - targets) ** 2))
-        return loss, int(np.sum(self.classify(out) != labels))
+        self.algorithm.step(self.updater_, x, targets, free, self.config, epoch)
+        return out
 
     @property
     def n_classes(self) -> int:
@@ -254,11 +248,6 @@ def _blas_limit(threads: int | None):
     except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
         return contextlib.nullcontext()
     return threadpool_limits(limits=int(threads), user_api="blas")
-
-
-def _not_finite(epoch: int):
-    raise ConvergenceError(f"epoch {epoch + 1}: the gradient estimate is not finite "
-                           "(diverging states; try a smaller learning rate or beta)")
 
 
 def _blas_threads(setting: int | str | None, batch_size: int) -> int | None:

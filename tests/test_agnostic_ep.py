@@ -1,0 +1,140 @@
+"""Agnostic EP (learning/agnostic.py): its reduction to the contrast algorithms, the explicit
+knobs, the gradient orders in eps and beta, options, checkpoints and the command line."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from circuitnet.cli import build_parser
+from circuitnet.cli.train import training_config
+from circuitnet.errors import CircuitValidationError
+from circuitnet.learning import agnostic
+from circuitnet.learning.gradcheck import estimate, implicit_gradient, relative_error
+from circuitnet.learning.parameters import Parameters
+from circuitnet.learning.trainer import Trainer
+from circuitnet.model.networks import build_drn
+
+
+def data(n=32, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(n, 4))
+    return x, (x[:, 0] + x[:, 1] > x[:, 2] + x[:, 3]).astype(int)
+
+
+def trainer(rule: str = "general", **settings) -> Trainer:
+    """A 4-6-2 network, two epochs of batches of 8, tolerance mode."""
+    return Trainer(build_drn(4, [6], 2, gain=4.0, seed=1),
+                   **{"beta": 0.02, "lr": 0.05, "epochs": 2, "batch_size": 8, "tol": 1e-10, "rule": rule, **settings})
+
+
+def trained(**settings) -> Trainer:
+    return trainer(**settings).fit(*data())
+
+
+def assert_same_parameters(a: Trainer, b: Trainer, rtol: float = 1e-10) -> None:
+    np.testing.assert_allclose(a.conductances_, b.conductances_, rtol=rtol, atol=1e-15)
+    np.testing.assert_allclose(a.biases_, b.biases_, rtol=rtol, atol=1e-15)
+
+
+@pytest.mark.parametrize("mode, algorithm, beta", [("optimistic", "pep", 0.02), ("pessimistic", "nep", 0.02),
+                                                   ("centered", "cep", 0.01)])
+def test_one_round_is_the_contrast_algorithm(mode, algorithm, beta):
+    """(beta1, beta2) = (0, +beta), (-beta, 0), (-beta/2, +beta/2): plain SGD on pep, nep and
+    cep at beta/2 with the same learning rate (eps = lr / beta); momentum is ignored."""
+    agnostic_run = trained(algorithm="agnostic-ep", mode=mode, momentum=0.5)
+    assert agnostic_run.optimizer_.momentum == 0.0
+    assert not np.allclose(agnostic_run.conductances_, trainer().conductances_)  # it trained
+    assert_same_parameters(agnostic_run, trained(algorithm=algorithm, beta=beta, momentum=0.0))
+
+
+@pytest.mark.parametrize("mode", list(agnostic.MODES))
+def test_explicit_knobs_give_the_same_step(mode, monkeypatch):
+    """The homeostatic knobs formed explicitly, then the clamped relaxation, equal the
+    reduction to one contrast (linear device, one round, formula)."""
+    reduced = trained(algorithm="agnostic-ep", mode=mode)
+    monkeypatch.setattr(agnostic, "reduces_to_contrast", lambda config: False)
+    assert_same_parameters(trained(algorithm="agnostic-ep", mode=mode), reduced, rtol=1e-9)
+
+
+def test_more_rounds_change_the_step_by_order_eps():
+    """Rounds after the first relax the circuit at the new theta: a change of order eps
+    (small here: the alternation converges where eps times the energy's curvature is < 1)."""
+    one = trained(algorithm="agnostic-ep", lr=1e-5)
+    three = trained(algorithm="agnostic-ep", lr=1e-5, rounds=3)
+    start = trainer().conductances_
+    change = np.abs(one.conductances_ - start).max()
+    difference = np.abs(three.conductances_ - one.conductances_).max()
+    assert 0 < difference < 0.1 * change
+
+
+def problem(seed: int):
+    """A random 4-5-2 network with random biases, a batch of 3 and its true gradient."""
+    circuit = build_drn(4, [5], 2, gain=2.0, seed=seed)
+    rng = np.random.default_rng(seed)
+    params = Parameters.from_circuit(circuit)
+    params.biases[:] = rng.normal(0.0, 0.01, params.biases.shape)
+    x = rng.uniform(size=(3, 4))
+    targets = np.eye(2)[rng.integers(0, 2, 3)]
+    return circuit, params, x, targets, implicit_gradient(circuit, params, x, targets)
+
+
+def slope(values, errors) -> float:
+    return float(np.polyfit(np.log(values), np.log(errors), 1)[0])
+
+
+BETAS = [0.01, 0.005, 0.0025, 0.00125]
+
+
+@pytest.mark.parametrize("rounds", [1, 3])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_error_falls_with_beta(seed, rounds):
+    """(theta_new - theta0) / (-eps beta) against the true gradient at a small eps: like beta^2
+    centered, like beta one-sided."""
+    circuit, params, x, targets, true = problem(seed)
+    order = {"centered": 2.0, "optimistic": 1.0, "pessimistic": 1.0}
+    for mode, expected in order.items():
+        errors = [relative_error(estimate(circuit, params, x, targets, "agnostic-ep", b, rate=1e-8, mode=mode,
+                                          rounds=rounds), true) for b in BETAS]
+        assert expected - 0.3 < slope(BETAS, errors) < expected + 0.3, (mode, errors)
+
+
+def test_error_falls_with_eps():
+    """With three rounds the clamped state moves with theta: an error of order eps, on top of
+    the beta^2 of the centered mode (beta small enough to leave it below)."""
+    circuit, params, x, targets, true = problem(1)
+    rates = [1e-4, 3e-5, 1e-5]
+    errors = [relative_error(estimate(circuit, params, x, targets, "agnostic-ep", 1e-3, rate=r, rounds=3), true)
+              for r in rates]
+    assert 0.8 < slope(rates, errors) < 1.2, errors
+    one_round = relative_error(estimate(circuit, params, x, targets, "agnostic-ep", 1e-3, rate=1e-4), true)
+    assert one_round < 0.01 * errors[0]  # one round: no eps in the error
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(algorithm="cep", rounds=2), "rounds is a setting of agnostic-ep only, not of cep"),
+    (dict(algorithm="agnostic-ep", mode="positive"), r"mode must be one of agnostic-ep's modes \('centered'"),
+    (dict(algorithm="cep", mode="centered"), "mode must be one of cep's modes \\(none\\)"),
+    (dict(algorithm="agnostic-ep", rounds=0), "rounds must be an integer >= 1"),
+])
+def test_settings_are_checked(settings, message):
+    with pytest.raises(CircuitValidationError, match=message):
+        trainer(**settings)
+
+
+def test_resume_continues_exactly():
+    x, y = data()
+    settings = dict(algorithm="agnostic-ep", mode="pessimistic", rounds=2)
+    whole = trainer(**{**settings, "epochs": 3}).fit(x, y)
+    first = trainer(**{**settings, "epochs": 1}).fit(x, y)
+    rest = trainer(**{**settings, "epochs": 3})
+    rest.load_state(first.state())
+    rest.fit(x, y)
+    np.testing.assert_array_equal(whole.conductances_, rest.conductances_)
+    np.testing.assert_array_equal(whole.biases_, rest.biases_)
+
+
+def test_command_line_options():
+    args = build_parser().parse_args(["train", "n.cir", "--out", "r", "--algorithm", "agnostic-ep", "--mode",
+                                      "optimistic", "--rounds", "2", "--quiet"])
+    config = training_config(args)
+    assert (config.algorithm, config.mode, config.rounds) == ("agnostic-ep", "optimistic", 2)
