@@ -138,3 +138,45 @@ def test_command_line_options():
                                       "optimistic", "--rounds", "2", "--quiet"])
     config = training_config(args)
     assert (config.algorithm, config.mode, config.rounds) == ("agnostic-ep", "optimistic", 2)
+
+
+@pytest.mark.parametrize("settings", [
+    dict(mode="centered"),  # one rank-batch update in place, the two states one stacked solve
+    dict(mode="optimistic", rounds=2, lr=1e-4),  # explicit knobs from rank-batch slopes
+    dict(mode="pessimistic", rounds=2, lr=1e-4, sweeps=30, hidden=[6, 5]),
+])
+def test_layered_fast_path_equals_general(settings):
+    settings = dict(settings)
+    hidden = settings.pop("hidden", [6])
+    x, y = data()
+    runs = {}
+    for rule in ("auto", "general"):
+        run = Trainer(build_drn(4, hidden, 2, gain=4.0, seed=1), algorithm="agnostic-ep", beta=0.02, epochs=2,
+                      batch_size=8, tol=1e-10, rule=rule, **{"lr": 0.05, **settings})
+        assert (run.fast_rule_ is not None) == (rule == "auto")
+        runs[rule] = run.fit(x, y)
+    initial = Parameters.from_circuit(build_drn(4, hidden, 2, gain=4.0, seed=1)).conductances
+    assert not np.allclose(runs["auto"].conductances_, initial)
+    assert_same_parameters(runs["auto"], runs["general"], rtol=1e-9)
+
+
+def test_rank_batch_slopes_equal_the_per_resistor_ones():
+    from circuitnet.learning.rule import mean_energy_derivatives
+
+    run = Trainer(build_drn(4, [6, 5], 2, gain=4.0, seed=1))
+    x, _ = data(7)
+    run.simulator.set_parameters(run.params_)
+    free = run.simulator.free(x)
+    fast, general = run.updater_.slopes(free), mean_energy_derivatives(run.pins, free)
+    np.testing.assert_allclose(fast[0], general[0], rtol=1e-12, atol=1e-12 * np.abs(general[0]).max())
+    np.testing.assert_array_equal(fast[1], general[1])
+
+
+def test_float32_fixed_sweeps_train_within_bounds():
+    x, y = data()
+    run = trainer(rule="auto", algorithm="agnostic-ep", rounds=2, lr=1e-4, dtype="float32", sweeps=8)
+    start = run.conductances_.copy()
+    run.fit(x, y)
+    assert run.conductances_.dtype == np.float32 and not np.array_equal(run.conductances_, start)
+    bounds = run.circuit.bounds
+    assert np.all((run.conductances_ >= np.float32(bounds.gmin)) & (run.conductances_ <= np.float32(bounds.gmax)))
