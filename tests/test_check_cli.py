@@ -55,3 +55,39 @@ def test_unknown_solver_is_a_usage_error(capsys):
     status = main(["check", str(ROOT / "netlists" / "divider.cir"), "--solvers", "cd,magic"])
     assert status == 2
     assert "--solvers needs two or more of auto, cd, newton, qp, spice" in capsys.readouterr().err
+
+
+@pytest.fixture
+def coupled_supply(tmp_path) -> Path:
+    """netlists/lc_supply.cir (C, L, a Shockley clamp) with its two inductors coupled by a K card."""
+    deck = tmp_path / "coupled_supply.cir"
+    deck.write_text((ROOT / "netlists" / "lc_supply.cir").read_text().replace(".op\n", "Kfl Lfilt Lload 0.3\n.op\n"))
+    return deck
+
+
+@pytest.mark.spice
+def test_a_deck_with_capacitors_inductors_and_a_coupling(ngspice, capsys, coupled_supply):
+    assert main(["check", str(coupled_supply)]) == 0, capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert all(pair in out for pair in ("cd vs newton", "cd vs qp", "newton vs spice", "qp vs spice"))
+    assert "not compared, no current at DC: kfl" in out and "all solvers agree" in out
+
+
+@pytest.mark.spice
+def test_by_default_a_solver_that_refuses_the_netlist_is_skipped_by_name(ngspice, capsys):
+    netlist = str(ROOT / "netlists" / "sensor_amp.cir")  # G, F and H cards: newton and spice only
+    assert main(["check", netlist]) == 0
+    out = capsys.readouterr().out
+    assert ": newton, spice on the netlist's source values" in out and "newton vs spice" in out
+    assert "skipped cd, which does not model the netlist: controlled sources G, F and H" in out
+    assert "skipped qp, which does not model the netlist: " in out and "hti: the qp reference does not model" in out
+    assert main(["check", netlist, "--solvers", "qp,spice"]) == 2  # named solvers must all run
+    assert "hti: the qp reference does not model a current-controlled voltage source" in capsys.readouterr().err
+
+
+def test_a_circuit_error_is_not_taken_for_a_refusal(tmp_path, capsys):
+    deck = tmp_path / "floating.cir"
+    deck.write_text("t\nV1 a 0 1\nR1 a 0 1k\nC1 a b 1u\nR2 b c 1k\n.end\n")
+    assert main(["check", str(deck)]) == 2
+    err = capsys.readouterr().err
+    assert "no DC path to ground" in err and "fewer than two solvers" not in err  # not four refusals

@@ -1,6 +1,8 @@
 """The qp reference solver against circuits solved by hand (and one KCL root found by brentq)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -8,8 +10,10 @@ from scipy.optimize import brentq
 from circuitnet import (ELEMENT_KINDS, Circuit, CircuitValidationError, ConvergenceError, DiodeModel, Element,
                         InfeasibleCircuitError)
 from circuitnet.compile.conditions import Clamp, Nudge
+from circuitnet.model.elements import Term
 from circuitnet.model.physics import GMIN, THERMAL_VOLTAGE
-from circuitnet.solvers import solve
+from circuitnet.netlist import parse_netlist
+from circuitnet.solvers import kirchhoff, solve
 
 
 def build(*cards: str, models: tuple[DiodeModel, ...] = ()) -> Circuit:
@@ -145,3 +149,28 @@ def test_floating_node_is_rejected_by_validation():
     circuit = build("V1 a 0 1", "R1 a b 1000", "I1 0 c 1e-3", "D1 c b dideal", models=(IDEAL,))
     with pytest.raises(CircuitValidationError, match="no DC path"):
         solve(circuit, solver="qp")
+
+
+# -- terms the program does not model ------------------------------------------------------
+@pytest.mark.parametrize("card, what", [
+    ("G1 0 b a 0 1m", "voltage-controlled current source (transconductance)"),
+    ("F1 0 b V1 2", "current-controlled current source (current gain)"),
+    ("H1 b 0 V1 1k", "current-controlled voltage source (transresistance)")])
+def test_an_element_whose_term_qp_does_not_model_is_refused_by_name(card, what):
+    circuit = parse_netlist(f"t\nV1 in 0 1\nR1 in a 1k\nR2 a 0 1k\n{card}\nR3 b 0 1k\n", "t.cir")
+    name = card.split()[0].lower()
+    with pytest.raises(CircuitValidationError, match=rf"t\.cir:5: .*{name}: the qp reference does not model a "
+                                                     rf"{re.escape(what)}; use solver 'newton' or 'auto'"):
+        solve(circuit, solver="qp")
+    assert solve(circuit, solver="newton").residual < 1e-12  # as the message says
+
+
+#: a VCVS amplifier whose term (CONTROLLED) the test below takes away from the Kirchhoff check
+AMPLIFIER = ("V1 in 0 1", "R1 in a 1000", "R2 a 0 1000", "E1 b 0 a 0 4", "R3 b 0 1000")
+
+
+def test_the_kirchhoff_check_refuses_a_term_it_cannot_sum(monkeypatch):
+    monkeypatch.setattr(kirchhoff, "BRANCH_TERMS", kirchhoff.BRANCH_TERMS - {Term.CONTROLLED})
+    with pytest.raises(CircuitValidationError, match=r"e1: the Kirchhoff check of the reference solvers does not "
+                                                     r"model a voltage-controlled voltage source"):
+        solve(build(*AMPLIFIER), solver="qp")

@@ -104,14 +104,32 @@ def test_a_coupling_changes_nothing_at_dc(solver):
     np.testing.assert_array_equal(plain.voltages, coupled.voltages)
 
 
-@pytest.mark.xfail(strict=True, reason="qp and spice do not skip Term.OPEN elements yet: qp.py EnergyProgram.currents "
-                          "and kirchhoff.kcl_imbalance ask every element for a current, spice.py reads "
-                          "one for every element and writes inductors with the 0 V of their tie, which "
-                          "ngspice refuses when a K card couples them")
+COUPLED_DECKS = {"rlc": DECK + "K1 L1 L2 0.5\n",
+                 "subckt": "t\n.subckt xf p s\nLp p m 1m\nRp m 0 1k\nLs s 0 4m\nK1 Lp Ls 0.99\n.ends\n"
+                           "X1 a b xf\nV1 a 0 DC 10\nR1 b 0 1k\n"}
+
+
+@spice_test
+@pytest.mark.parametrize("deck", sorted(COUPLED_DECKS))
 @pytest.mark.parametrize("solver", ["qp", "spice"])
-def test_reference_solvers_on_a_coupled_deck(solver):
-    solution = solve(parse(DECK + "K1 L1 L2 0.5\n"), solver=solver)
-    assert solution.voltage("b")[0] == pytest.approx(VB, abs=1e-9)
+def test_reference_solvers_on_a_coupled_deck(request, solver, deck):
+    if solver == "spice":
+        request.getfixturevalue("ngspice")  # skips without PySpice
+    text = COUPLED_DECKS[deck]
+    volts = np.array([10.0, -3.0])
+    solution = solve(parse(text), {"v1": volts}, solver=solver)
+    assert "k1" not in solution.currents and "k.x1.k1" not in solution.currents  # a K card carries none
+    assert solution.residual < 1e-12
+    for b, v1 in enumerate(volts):  # ngspice on the deck as written, not as circuitnet writes it
+        reference = run_ngspice_op(text.replace(" DC 10\n", f" DC {float(v1)!r}\n") + TIGHT + ".op\n.end\n")
+        assert_same_voltages({n: float(solution.voltage(n)[b]) for n in reference}, reference, rel=1e-9)
+    if deck == "rlc":
+        assert solution.voltage("b")[0] == pytest.approx(VB, abs=1e-9)
+        for name, amperes in HAND_CURRENTS.items():
+            assert solution.current(name)[0] == pytest.approx(amperes, abs=1e-12), name
+    else:  # Lp and Ls short: V1 / Rp through Lp; Ls holds b at 0 V, so R1 and Ls carry none
+        np.testing.assert_allclose(solution.current("l.x1.lp"), volts / 1e3, rtol=1e-9)
+        np.testing.assert_allclose(solution.current("l.x1.ls"), 0.0, atol=1e-15)
 
 
 def test_compiled_values_keep_the_inductance_and_capacitance():
@@ -136,7 +154,7 @@ def test_an_inductor_or_capacitor_is_not_an_input(name):
 @pytest.mark.parametrize("body, line, match", [
     ("V1 a 0 1\nR1 a 0 1k\nC1 a b 1u\nR2 b c 1k\n", 4,
      r"node\(s\) 'b', 'c' have no DC path to ground .*capacitors do not count\); first seen on c1"),
-    ("V1 a 0 1\nL1 a 0 1u\n", 3, r"l1: closes a loop of voltage sources \(V, E and L elements; an inductor "
+    ("V1 a 0 1\nL1 a 0 1u\n", 3, r"l1: closes a loop of voltage sources \(V, E, H and L elements; an inductor "
                                  r"is a 0 V source at DC\)"),
     ("V1 a 0 1\nL1 a a 1u\nR1 a 0 1\n", 3, "l1: both terminals on node 'a'"),
     ("V1 a 0 1\nL1 a 0 1u\nR1 a 0 1\n", 3, "closes a loop"),

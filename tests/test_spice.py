@@ -5,10 +5,12 @@ import sys
 
 import numpy as np
 import pytest
+from ngspice_util import assert_same_voltages, run_ngspice_op, spice_test
 from random_circuits import random_circuit
 
 from circuitnet import SolverUnavailableError
 from circuitnet.compile.conditions import Clamp, Nudge
+from circuitnet.netlist import parse_netlist
 from circuitnet.solvers import solve, spice as spice_module
 from circuitnet.solvers.spice import agreement_tolerance
 
@@ -95,3 +97,28 @@ def test_missing_pyspice_raises_one_actionable_error(monkeypatch):
     circuit = random_circuit(0, ideal=0)
     with pytest.raises(SolverUnavailableError, match="apt-get install ngspice.*pip install PySpice"):
         solve(circuit, solver="spice")
+
+
+#: a reverse-biased diode (b, about -5 V: only IS and GMIN flow) and a forward-biased one (d)
+JUNCTIONS = ("junctions\nV1 a 0 -5\nR1 a b 1Meg\nD1 b 0 dm\nV2 c 0 5\nR2 c d 10k\nD2 d 0 dm\n"
+             ".model dm D (IS=1e-14 N=1.05)\n")
+#: ngspice's tolerances for answers exact to ~1e-12 V, without gmin (the deck's own or ngspice's 1e-12 S)
+TIGHT = ".options reltol=1e-9 abstol=1e-15 vntol=1e-12\n"
+
+
+@spice_test
+@pytest.mark.parametrize("options, option, value", [(".options gmin=1e-6\n", "gmin", 1e-6),
+                                                     (".temp 75\n", "temp", 75.0),
+                                                     (".options temp=75 tnom=50\n", "tnom", 50.0)])
+def test_the_decks_gmin_and_temperatures_reach_ngspice(ngspice, options, option, value):
+    reference = run_ngspice_op(JUNCTIONS + options + TIGHT + ".op\n.end\n")  # the deck as it stands
+    default = run_ngspice_op(JUNCTIONS + TIGHT + ".op\n.end\n")
+    assert max(abs(reference[n] - default[n]) for n in ("b", "d")) > 1e-2  # the option matters
+    circuit = parse_netlist(JUNCTIONS + options, "junctions.cir")
+    for solver in ("spice", "newton"):
+        solution = solve(circuit, solver=solver)
+        assert_same_voltages({n: float(solution.voltage(n)[0]) for n in reference}, reference, rel=1e-9)
+    spice = solve(circuit, solver="spice")
+    assert spice.info["options"][option] == value and spice.info["options"]["reltol"] == 1e-9
+    if option == "gmin":  # KCL at b: (V1 - vb)/R1 = -IS + gmin vb, to ~1e-20 V in reverse bias
+        assert spice.voltage("b")[0] == pytest.approx((-5.0 / 1e6 + 1e-14) / (1.0 / 1e6 + 1e-6), abs=1e-9)

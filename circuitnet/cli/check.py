@@ -1,10 +1,15 @@
 """`circuitnet check NETLIST [--solvers cd,qp,spice] [--samples N] [--seed S]`: cross-check solvers.
 
-Solves the netlist with every solver named (for a netlist with `*@ input` sources, on N
-random input vectors in [0, 1]), prints the largest voltage and current difference of
-every pair of solvers with its tolerance, and exits 1 when a difference exceeds it.
-Tolerances: 1 uV between the exact solvers (cd, qp); a pair with spice adds the
+Solves the netlist with every solver named, by default every one of cd, newton, qp and
+spice that models it (one that refuses it, such as qp on a G card, is skipped and named),
+for a netlist with `*@ input` sources on N random input vectors in [0, 1]; prints the
+largest voltage and current difference of every pair of solvers with its tolerance, and
+exits 1 when a difference exceeds it.
+Tolerances: 1 uV between the exact solvers (cd, newton, qp); a pair with spice adds the
 near-ideal SPICE diode's forward-drop error (`circuitnet.solvers.spice.agreement_tolerance`).
+At DC an inductor is a short whose branch current is compared like a voltage source's, a
+capacitor is open (0 A, compared too), and a mutual inductance (K card) carries no current:
+the table's footer names such elements as not compared.
 """
 from __future__ import annotations
 
@@ -15,10 +20,13 @@ import numpy as np
 
 from ..errors import CircuitValidationError
 from ..model.circuit import Circuit
+from ..model.elements import Term
 from ..solvers.solution import Solution
 
 #: solvers whose answers are exact (up to their tolerance), so pairs of them get the tight tolerance.
-EXACT = ("cd", "qp")
+EXACT = ("cd", "newton", "qp")
+#: the solvers compared without --solvers, those that refuse the netlist left out.
+DEFAULT_SOLVERS = ("cd", "newton", "qp", "spice")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -27,8 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "check", help="solve a netlist with several solvers and compare the answers",
         description=__doc__.split("\n\n")[1])
     parser.add_argument("netlist", help="SPICE netlist file")
-    parser.add_argument("--solvers", default="cd,qp,spice",
-                        help="comma-separated solvers to compare (default: cd,qp,spice)")
+    parser.add_argument("--solvers", default=None,
+                        help="comma-separated solvers to compare (default: every one of "
+                             f"{','.join(DEFAULT_SOLVERS)} that models the netlist)")
     parser.add_argument("--samples", type=int, default=8,
                         help="random input vectors for a netlist with '*@ input' sources (default: 8)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
@@ -41,21 +50,40 @@ def run(args: argparse.Namespace) -> int:
     from ..netlist import read_netlist
     from ..solvers import SOLVERS, solve
 
-    names = [s.strip() for s in args.solvers.split(",") if s.strip()]
-    unknown = [s for s in names if s not in SOLVERS]
-    if unknown or len(names) < 2:
-        raise CircuitValidationError(f"--solvers needs two or more of {', '.join(SOLVERS)}, got {args.solvers!r}")
+    if args.solvers is None:
+        names = list(DEFAULT_SOLVERS)
+    else:
+        names = [s.strip() for s in args.solvers.split(",") if s.strip()]
+        unknown = [s for s in names if s not in SOLVERS]
+        if unknown or len(names) < 2:
+            raise CircuitValidationError(f"--solvers needs two or more of {', '.join(SOLVERS)}, got {args.solvers!r}")
     circuit = read_netlist(args.netlist)
+    circuit.validate()  # so that a refusal below is the solver's, not the circuit's
     inputs = random_inputs(circuit, args.samples, args.seed)
-    solutions = {name: solve(circuit, inputs, solver=name) for name in names}
+    solutions, refusals = {}, {}
+    for name in names:
+        try:
+            solutions[name] = solve(circuit, inputs, solver=name)
+        except CircuitValidationError as error:
+            if args.solvers is not None:
+                raise
+            refusals[name] = str(error)
+    if len(solutions) < 2:
+        raise CircuitValidationError(f"fewer than two solvers model {args.netlist}: "
+                                     + "; ".join(f"{n}: {why}" for n, why in refusals.items()))
     batch = next(iter(solutions.values())).batch
     what = f"{batch} random input vector(s), seed {args.seed}" if inputs is not None else "the netlist's source values"
-    print(f"circuitnet check {args.netlist}: {', '.join(names)} on {what}")
-    rows = [compare(circuit, solutions[a], solutions[b]) for a, b in itertools.combinations(names, 2)]
+    print(f"circuitnet check {args.netlist}: {', '.join(solutions)} on {what}")
+    for name, why in refusals.items():
+        print(f"skipped {name}, which does not model the netlist: {why}")
+    rows = [compare(circuit, solutions[a], solutions[b]) for a, b in itertools.combinations(solutions, 2)]
     print(format_table(rows))
-    print("tolerance: 1e-06 V between exact solvers (cd, qp); pairs with spice add the forward-drop "
+    print(f"tolerance: 1e-06 V between exact solvers ({', '.join(EXACT)}); pairs with spice add the forward-drop "
           "error of the near-ideal SPICE diode that stands in for each ideal diode; currents: 2 x the "
           "voltage tolerance x the largest total conductance at a node")
+    open_at_dc = [e.name for e in circuit.with_term(Term.OPEN)]
+    if open_at_dc:
+        print(f"not compared, no current at DC: {', '.join(open_at_dc)}")
     failed = [f"{r['pair']}" for r in rows if not r["ok"]]
     if failed:
         print(f"FAILED: {', '.join(failed)} differ by more than the tolerance")

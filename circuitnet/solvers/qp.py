@@ -15,6 +15,10 @@ is the multiplier of its equality. The source values, VCVS outputs and linear te
 cvxpy Parameters, so the program is compiled once and re-solved for every example.
 VCVS outputs are found by block Gauss-Seidel: each pass fixes every VCVS output at gain
 times the control voltage of the previous pass, until the outputs stop changing.
+
+The program is built by term (`MODELLED_TERMS`), so an inductor is a 0 V equality like a
+V source, a capacitor a 0 A injection, and a K card (Term.OPEN) adds nothing and has no
+current. An element whose term the program does not model is refused, never mis-solved.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from ..model.elements import Term
 from ..model.physics import shockley_current
 from ..model.topology import GROUND, incidence_matrix
 from . import DEFAULT_TOL
-from .kirchhoff import edge_currents, kkt_residual
+from .kirchhoff import branch_elements, edge_currents, kkt_residual, require_terms
 from .solution import Solution
 
 #: Clarabel settings: as tight as it reliably reaches, so ideal-diode circuits match to ~1e-10 V.
@@ -41,6 +45,9 @@ CLARABEL_SETTINGS = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-
                      "tol_ktratio": 1e-10, "max_iter": 400}
 #: block Gauss-Seidel passes allowed for VCVS outputs before giving up.
 MAX_VCVS_PASSES = 200
+#: the terms the program models (OPEN: by contributing nothing); any other is refused.
+MODELLED_TERMS = frozenset({Term.EDGE, Term.IDEAL_LIMIT, Term.JUNCTION, Term.TIE, Term.INJECTION,
+                            Term.CONTROLLED, Term.OPEN})
 
 
 def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = DEFAULT_TOL,
@@ -89,6 +96,7 @@ class EnergyProgram:
     """The parametrised cvxpy program of one circuit under one set of conditions."""
 
     def __init__(self, circuit: Circuit, conditions: Conditions, cp) -> None:
+        require_terms(circuit, MODELLED_TERMS, "the qp reference")
         self.circuit, self.conditions, self.cp = circuit, conditions, cp
         self.nodes = circuit.nodes
         self._index = {node: k for k, node in enumerate(self.nodes)}
@@ -248,7 +256,8 @@ class EnergyProgram:
 
     # -- results ------------------------------------------------------------------------
     def currents(self, solution: Solution, v: np.ndarray, eq: np.ndarray, ineq: np.ndarray) -> dict:
-        """Every element's SPICE current, amperes, shape (batch,) each."""
+        """Every current-carrying element's SPICE current, amperes, shape (batch,) each
+        (none for elements open at DC, `kirchhoff.branch_elements`)."""
         currents = edge_currents(self.circuit, solution)
         vj = v @ self.junctions.T.toarray() if self.shockley else np.zeros((len(v), 0))
         for k, (diode, law) in enumerate(zip(self.shockley, self.laws)):
@@ -259,7 +268,7 @@ class EnergyProgram:
             currents[element.name] = eq[:, k]
         for source in self.circuit.with_term(Term.INJECTION):
             currents[source.name] = self.conditions.sources[source.name].copy()
-        return {name: currents[name] for name in self.circuit.elements}
+        return {element.name: currents[element.name] for element in branch_elements(self.circuit)}
 
     def internal_residual(self, v: np.ndarray, currents: dict) -> float:
         """Largest KCL imbalance at the internal nodes between RS and a Shockley junction."""

@@ -10,8 +10,14 @@ Currents are ngspice's own, read from the saved vectors the element kinds declar
 (`ElementKind.spice_current`): `vname#branch` and `ename#branch` for voltage sources and
 VCVS outputs, `@rname[i]` for resistors, `@dname[id]` for diodes (junction current
 including ngspice's GMIN, the same as the series-RS current), and the source value for
-current sources (no vector). ngspice runs with tight options (`SPICE_OPTIONS`), so a
-Shockley circuit's operating point agrees with the exact one to about 1e-10 V.
+current sources (no vector); elements open at DC (a K card) carry none. ngspice runs with
+tight tolerances (`SPICE_OPTIONS`), so a Shockley circuit's operating point agrees with the
+exact one to about 1e-10 V; the deck's own gmin, temp and tnom (`CIRCUIT_OPTIONS`) are
+passed with them (`options_of`), since they change the answer.
+
+Inductors and capacitors are written with their inductance and capacitance, not the 0 V
+and 0 A of their DC terms: ngspice's `.op` shorts and opens them itself, and a K card
+coupling two inductors needs their inductances.
 
 Ideal diodes have no SPICE counterpart: the writer gives ngspice a near-ideal Shockley
 diode (see `circuitnet.netlist.writer`). Its forward drop at current I is
@@ -38,13 +44,17 @@ from ..model.circuit import Circuit
 from ..model.elements import RESISTOR, VOLTAGE_SOURCE, Element, Term
 from ..model.topology import GROUND
 from . import DEFAULT_TOL
-from .kirchhoff import kkt_residual
+from .kirchhoff import branch_elements, kkt_residual
 from .solution import Solution
 
 INSTALL_HINT = ("the spice solver needs ngspice's shared library and PySpice: "
                 "apt-get install ngspice libngspice0 libngspice0-dev and pip install PySpice")
-#: `.options` written into every netlist the spice solver loads (and spice_ref records).
-SPICE_OPTIONS = {"reltol": 1e-9, "abstol": 1e-15, "vntol": 1e-12, "gmin": 1e-12, "itl1": 1000}
+#: ngspice's tolerances, written as `.options` into every netlist the spice solver loads
+#: together with the circuit's CIRCUIT_OPTIONS (`options_of`).
+SPICE_OPTIONS = {"reltol": 1e-9, "abstol": 1e-15, "vntol": 1e-12, "itl1": 1000}
+#: Circuit fields that are ngspice options of the same name: gmin (siemens, across every
+#: junction), temp and tnom (degrees Celsius).
+CIRCUIT_OPTIONS = ("gmin", "temp", "tnom")
 
 #: volts: spice and the exact solvers agree this well on circuits without ideal diodes.
 SHOCKLEY_TOLERANCE = 1e-6
@@ -57,7 +67,8 @@ def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = D
                      dtype: type = np.float64) -> Solution:
     """Operating points of every example of `conditions`, computed by ngspice.
 
-    tol, max_sweeps, warm_start: unused (ngspice's own tolerances are `SPICE_OPTIONS`).
+    tol, max_sweeps, warm_start: unused (ngspice's own tolerances are `SPICE_OPTIONS`;
+        `info["options"]` records every option ngspice ran with, `options_of`).
     dtype: dtype of the returned voltages.
     Returns a Solution with solver="spice"; raises SolverUnavailableError without
     ngspice/PySpice, ConvergenceError when ngspice finds no operating point.
@@ -68,9 +79,9 @@ def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = D
     spice_circuit, values = with_conditions(circuit, conditions)
     nodes = circuit.nodes
     vectors = [f"v({n})" if n != GROUND else "0" for n in nodes]
-    current_vectors = {name: element.kind.current_vector(name) for name, element in circuit.elements.items()}
+    current_vectors = {e.name: e.kind.current_vector(e.name) for e in branch_elements(circuit)}
     voltages = np.empty((conditions.batch, len(nodes)))
-    currents = {name: np.empty(conditions.batch) for name in circuit.elements}
+    currents = {name: np.empty(conditions.batch) for name in current_vectors}
     with session.loaded(netlist_text(spice_circuit)):
         session.save(vectors + [v for v in current_vectors.values() if v])
         loaded = {name: spice_circuit.elements[name].value for name in values}
@@ -86,19 +97,22 @@ def solve_conditions(circuit: Circuit, conditions: Conditions, *, tol: float = D
     solution = Solution(nodes, voltages.astype(dtype), currents, "spice")
     solution.residual, solution.diode_violation = kkt_residual(circuit, solution, conditions)
     solution.seconds = time.perf_counter() - start
-    solution.info = {"ngspice_version": session.version, "options": dict(SPICE_OPTIONS)}
+    solution.info = {"ngspice_version": session.version, "options": options_of(circuit)}
     return solution
 
 
 def with_conditions(circuit: Circuit, conditions: Conditions) -> tuple[Circuit, dict[str, np.ndarray]]:
-    """A copy of `circuit` with nudge and clamp as elements, and every source's values.
+    """A copy of `circuit` with nudge and clamp as elements, and the values of its sources.
 
-    Returns (circuit, {source name: values (batch,)}); nudge targets and clamp values
-    are the values of the added voltage sources `vnudge<k>` and `vclamp<k>`.
+    Returns (circuit, {source name: values (batch,)}) for the sources an input can set;
+    inductors and capacitors (`SourceTable.fixed`) keep their inductance and capacitance.
+    Nudge targets and clamp values are the values of the added voltage sources
+    `vnudge<k>` and `vclamp<k>`.
     """
     spice = copy.copy(circuit)
     spice.elements = dict(circuit.elements)
-    values = {name: np.asarray(v, dtype=float) for name, v in conditions.sources.items()}
+    values = {name: np.asarray(v, dtype=float) for name, v in conditions.sources.items()
+              if name not in conditions.table.fixed}
     nudge, clamp = conditions.nudge, conditions.clamp
     if nudge is not None and nudge.beta != 0:
         for k, node in enumerate(nudge.nodes):
@@ -115,13 +129,19 @@ def with_conditions(circuit: Circuit, conditions: Conditions) -> tuple[Circuit, 
     return spice, values
 
 
+def options_of(circuit: Circuit) -> dict[str, float]:
+    """Every `.options` value ngspice runs `circuit` with: `SPICE_OPTIONS` and the
+    circuit's gmin (siemens), temp and tnom (degrees Celsius)."""
+    return {**SPICE_OPTIONS, **{key: getattr(circuit, key) for key in CIRCUIT_OPTIONS}}
+
+
 def netlist_text(circuit: Circuit) -> str:
-    """circuitnet's netlist of `circuit` with `SPICE_OPTIONS` and no analysis card."""
+    """circuitnet's netlist of `circuit` with `options_of(circuit)` and no analysis card."""
     from ..netlist import write_netlist
 
     lines = write_netlist(circuit, analysis=None).rstrip("\n").split("\n")
     lines[0] = lines[0] or "circuitnet"  # PySpice drops empty lines: the title must not be empty
-    options = " ".join(f"{key}={value!r}" for key, value in SPICE_OPTIONS.items())
+    options = " ".join(f"{key}={value!r}" for key, value in options_of(circuit).items())
     return "\n".join(lines[:-1] + [f".options {options}", lines[-1]]) + "\n"
 
 
