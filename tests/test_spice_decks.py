@@ -33,11 +33,6 @@ VOLTS_RTOL = 1e-6
 AMPERES_RTOL = 1e-6
 CURRENT_FLOOR = 1e-6
 
-#: Decks with G, F or H cards: circuitnet's support for them is being written.
-CONTROLLED = {
-    "gfh_current_mirror_f", "gfh_current_sensor_h", "gfh_gyrator_gg", "gfh_ota_transconductance",
-    "gfh_tia_h", "gfh_vccs_opamp_clamps",
-}
 #: Decks that are correct SPICE (ngspice solves them) but that circuitnet does not solve yet.
 KNOWN_FAILURES = {
     "zener_vendor_card": "circuitnet refuses the vendor card's ISR/NR (recombination current, which "
@@ -50,8 +45,6 @@ def _case(path: Path):
     """One parametrised case per reference, marked by what is known about its deck."""
     name = path.stem
     marks = []
-    if name in CONTROLLED:
-        marks.append(pytest.mark.xfail(strict=False, reason="G/F/H: in progress"))
     if name in KNOWN_FAILURES:
         marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[name]))
     return pytest.param(path, id=name, marks=marks)
