@@ -13,6 +13,7 @@ from circuitnet.learning.gradcheck import estimate, implicit_gradient, relative_
 from circuitnet.learning.parameters import Parameters
 from circuitnet.learning.trainer import Trainer
 from circuitnet.model.networks import build_drn
+from test_gradients import problem as gradient_problem, slope
 
 
 def data(n=32, seed=0):
@@ -68,18 +69,9 @@ def test_more_rounds_change_the_step_by_order_eps():
 
 
 def problem(seed: int):
-    """A random 4-5-2 network with random biases, a batch of 3 and its true gradient."""
-    circuit = build_drn(4, [5], 2, gain=2.0, seed=seed)
-    rng = np.random.default_rng(seed)
-    params = Parameters.from_circuit(circuit)
-    params.biases[:] = rng.normal(0.0, 0.01, params.biases.shape)
-    x = rng.uniform(size=(3, 4))
-    targets = np.eye(2)[rng.integers(0, 2, 3)]
+    """test_gradients' random 4-5-2 network with random biases, a batch of 3, and the true gradient."""
+    circuit, params, x, targets = gradient_problem(seed)
     return circuit, params, x, targets, implicit_gradient(circuit, params, x, targets)
-
-
-def slope(values, errors) -> float:
-    return float(np.polyfit(np.log(values), np.log(errors), 1)[0])
 
 
 BETAS = [0.01, 0.005, 0.0025, 0.00125]

@@ -35,13 +35,14 @@ EXPECTED = {
     "ccpl": (("couple", 1.0), ("couple", -1.0), lambda beta: 2 * beta),
     # the physical procedures in their default modes: what their update estimates as lr -> 0
     "agnostic-ep": (("nudge", 0.5), ("nudge", -0.5), lambda beta: beta),
+    "continual-ep": (("nudge", 1.0), ("free",), lambda beta: beta),
 }
 #: The physical procedures (entries that are not contrasts): name -> modes, default first.
-PHYSICAL = {"agnostic-ep": ("centered", "optimistic", "pessimistic")}
+PHYSICAL = {"agnostic-ep": ("centered", "optimistic", "pessimistic"), "continual-ep": ("positive", "negative")}
 #: the beta each algorithm is checked at: a conductance (siemens) below every output's
 #: total conductance for EP, an eta in (0, 1] for coupled learning, anything for cl
 BETA = {"pep": 0.05, "nep": 0.05, "cep": 0.05, "cl": 3.0, "pcpl": 0.5, "ncpl": 0.5, "ccpl": 0.5,
-        "agnostic-ep": 0.05}
+        "agnostic-ep": 0.05, "continual-ep": 0.05}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +108,7 @@ def test_contrast_is_the_declared_one(name, problem):
 @pytest.mark.parametrize("name, calls", [
     ("cep", [("nudged_both_ways", 0.05)]), ("pep", [("nudged", 0.05)]), ("nep", [("nudged", -0.05)]),
     ("cl", [("clamped",)]), ("pcpl", [("clamped",)]), ("ccpl", [("clamped",), ("clamped",)]),
-    ("agnostic-ep", [("nudged_both_ways", 0.025)]),
+    ("agnostic-ep", [("nudged_both_ways", 0.025)]), ("continual-ep", [("nudged", 0.05)]),
 ])
 def test_simulator_calls(name, calls, problem):
     """Centered EP takes both nudged states from one `nudged_both_ways` call (the fast path)."""

@@ -51,7 +51,8 @@ def test_gradient_check_report():
     circuit, params, x, targets = problem(0)
     report = gradient_check(circuit, x, targets, [0.01, 0.001], params=params)
     assert report.method == "implicit differentiation"
-    assert set(report.errors) == {"pep", "nep", "cep", "cl", "pcpl", "ncpl", "ccpl", "agnostic-ep"}
+    assert set(report.errors) == {"pep", "nep", "cep", "cl", "pcpl", "ncpl", "ccpl", "agnostic-ep",
+                                  "continual-ep"}
     assert report.errors["cep"][1] < report.errors["cep"][0] < 1e-2
     assert "cep" in report.table()
 

@@ -57,7 +57,8 @@ MODES = {"centered": (-0.5, 0.5), "optimistic": (0.0, 1.0), "pessimistic": (-1.0
 
 @dataclass(frozen=True)
 class AgnosticEP(Learner):
-    """Agnostic EP as a registry entry (see the module docstring)."""
+    """Agnostic EP as a registry entry: `contrast` gives the homeostatic and the first clamped
+    state, `step` the update (see the module docstring)."""
 
     name: str = "agnostic-ep"
     description: str = ("agnostic EP: parameters relax under knobs set in a homeostatic phase "

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import CircuitValidationError
 from .agnostic import AgnosticEP
+from .continual import ContinualEP
 from .contrast import Contrast
 from .learner import Learner, positive_beta
 
@@ -190,6 +191,7 @@ ALGORITHMS: dict[str, Learner] = {a.name: a for a in (
     Algorithm("ccpl", "centered coupled learning: clamped with +eta against -eta, over 2 eta",
               Coupled(+1.0), Coupled(-1.0), 2.0),
     AgnosticEP(),
+    ContinualEP(),
 )}
 
 

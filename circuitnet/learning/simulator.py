@@ -73,6 +73,7 @@ class Simulator:
         self._outputs_at: tuple | None = None
         self._order: tuple | None = None
         self._session: LayeredSession | KernelSession | None = None
+        self._sweeper: LayeredSession | KernelSession | None = None
 
     def set_parameters(self, params: Parameters) -> None:
         """Use these conductances and biases for the following solves.
@@ -192,6 +193,33 @@ class Simulator:
         plus, minus = self._session.solve_nudged(x, sweeps=self.settings.sweeps, nudges=nudges, warm_start=warm)
         names = self._session.cc.node_names
         return self._in_node_order(names, plus), self._in_node_order(names, minus)
+
+    def relaxation(self, x: np.ndarray, beta: float, targets: np.ndarray, warm: np.ndarray) -> Iterator[np.ndarray]:
+        """The relaxation nudged by beta (siemens, negative allowed as in `nudged`) from `warm`,
+        one cd sweep at a time: yields the state (batch, n_nodes) after each sweep. Each sweep
+        solves with the parameters set when it starts (`set_parameters` between two sweeps
+        takes effect at the next). Fixed-sweep mode: `sweeps` sweeps; tolerance mode: until a
+        sweep changes no voltage by more than tol * max(1 V, largest |warm|), else
+        ConvergenceError after MAX_SWEEPS. The cd solver only (CircuitValidationError)."""
+        s = self.settings
+        if s.solver != "cd":
+            raise CircuitValidationError(f"a sweep-by-sweep relaxation needs the cd solver, not {s.solver!r}")
+        if self._sweeper is None:
+            self._sweeper = self._session or open_session(self._target, self._values, np.dtype(s.dtype).type,
+                                                          s.layered)
+        nudge = Nudge(self.circuit.outputs, beta, targets)
+        tolerance = s.tol * max(1.0, float(np.abs(warm).max(initial=0.0)))
+        state = warm
+        for _ in range(s.sweeps or MAX_SWEEPS):
+            self._check_negative_nudge(beta)
+            new = self._in_node_order(self._sweeper.cc.node_names,
+                                      self._sweeper.solve(x, sweeps=1, nudge=nudge, warm_start=state))
+            yield new
+            if s.sweeps is None and float(np.abs(new - state).max(initial=0.0)) <= tolerance:
+                return
+            state = new
+        if s.sweeps is None:
+            raise ConvergenceError(f"the nudged relaxation did not settle to {tolerance:.3g} V in {MAX_SWEEPS} sweeps")
 
     def _check_negative_nudge(self, beta: float) -> None:
         if beta < 0 and self._values is not None and -beta >= self._output_conductance().min():
