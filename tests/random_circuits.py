@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from circuitnet import Circuit, DiodeModel, Element
-from circuitnet.model.elements import CCCS, CCVS, CURRENT_SOURCE, DIODE, RESISTOR, VCCS, VCVS, VOLTAGE_SOURCE
+from circuitnet.model.elements import (CAPACITOR, CCCS, CCVS, CURRENT_SOURCE, DIODE, INDUCTOR, RESISTOR, VCCS,
+                                       VCVS, VOLTAGE_SOURCE)
 
 
 def _builder(title: str, n_nodes: int):
@@ -94,7 +95,8 @@ def randomised_drn(hidden: list[int], seed: int, features: int = 5, classes: int
 
 
 def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakdown: bool = True,
-                        vcvs: int = 1, stiff: bool = True, controlled: int = 0) -> Circuit:
+                        vcvs: int = 1, stiff: bool = True, controlled: int = 0,
+                        reactive: bool = False) -> Circuit:
     """A random circuit of the kind designers write: resistors from 1 ohm to 1 Mohm (when
     `stiff`, else 100 ohm..10 kohm), voltage sources, nA..mA current sources, Shockley
     diodes with random IS, N, RS (and BV/IBV/NBV when `breakdown`), and `vcvs` amplifier
@@ -102,7 +104,8 @@ def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakd
     feed-forward buffer; then `controlled` stages, each a G, F or H card (a random choice)
     driving a new node loaded by a resistor (and half the time a diode), controlled by the
     voltage of earlier nodes or the current of a voltage source, so the circuit has one
-    operating point. Every node has a DC path to ground."""
+    operating point; with `reactive`, capacitors across random node pairs (open at DC) and
+    inductors in series with a resistor branch (a short). Every node has a DC path to ground."""
     rng = np.random.default_rng(seed)
     circuit, nodes, add = _builder(f"real circuit {seed}", n_nodes)
 
@@ -159,4 +162,10 @@ def random_real_circuit(seed: int, n_nodes: int = 10, *, diodes: int = 4, breakd
             add(RESISTOR, out, f"c{k}_d", resistance())
             add(DIODE, f"c{k}_d", "0", model=f"dm{rng.integers(diodes)}")
         earlier.append(out)
+    if reactive:
+        for k in range(2):
+            a, b = rng.choice([*nodes, "0"], size=2, replace=False)
+            add(CAPACITOR, str(a), str(b), float(10 ** rng.uniform(-12, -3)))
+            add(INDUCTOR, nodes[rng.integers(n_nodes)], f"l{k}_end", float(10 ** rng.uniform(-9, -1)))
+            add(RESISTOR, f"l{k}_end", "0", resistance())
     return circuit

@@ -95,8 +95,8 @@ def test_the_closed_form_deck_matches_ngspice():
 @given(seed=st.integers(0, 10_000), n_nodes=st.integers(2, 20), stiff=st.booleans(),
        controlled=st.integers(1, 6))
 def test_random_circuits_with_controlled_sources_match_ngspice(seed, n_nodes, stiff, controlled):
-    """Shockley diodes (RS, breakdown), op-amp stages, G/F/H stages, 1 ohm next to 1 Mohm."""
-    circuit = random_real_circuit(seed, n_nodes, stiff=stiff, controlled=controlled)
+    """Shockley diodes (RS, breakdown), op-amp stages, G/F/H stages, C and L, 1 ohm next to 1 Mohm."""
+    circuit = random_real_circuit(seed, n_nodes, stiff=stiff, controlled=controlled, reactive=True)
     try:
         reference = solve(circuit, solver="spice")
     except ConvergenceError:
