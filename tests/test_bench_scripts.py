@@ -24,9 +24,22 @@ def test_bench_solver_quick(tmp_path):
     assert payload["rows"], "no rows"
     assert payload["machine"]["cores"] >= 1 and payload["machine"]["cpu"]
     assert {"numpy", "numba", "cvxpy", "ngspice"} <= set(payload["versions"])
-    for row in payload["rows"]:
+    cd_rows = [row for row in payload["rows"] if row["family"] == "cd"]
+    newton_rows = {row["kind"]: row for row in payload["rows"] if row["family"] == "newton"}
+    assert cd_rows and set(newton_rows) == {"ladder", "grid", "expander", "opamp", "vccs"}
+    for row in cd_rows:
         assert row["cd"]["median_s"] > 0 and row["cd"]["sweeps"] >= 1
-    assert any(row.get("matmul_per_sweep_s") for row in payload["rows"])
+    assert any(row.get("matmul_per_sweep_s") for row in cd_rows)
+    for row in newton_rows.values():
+        newton = row["newton"]
+        assert newton["median_s"] > 0 and newton["iterations"] >= 1 and newton["residual_A"] < 1e-9
+        assert newton["profile_s"]["lu"] > 0 and newton["profile_s"]["total"] >= newton["profile_s"]["lu"]
+        assert row["auto"]["method"] == "newton" and row["auto"]["max_abs_dv_vs_newton"] < 1e-12
+    ladder = newton_rows["ladder"]
+    assert ladder["qp"]["max_abs_dv_vs_newton"] < 1e-6
+    if payload["versions"]["ngspice"]:
+        assert payload["ngspice_start"]["median_s"] > 0
+        assert ladder["spice"]["max_abs_dv_vs_newton"] < 1e-6 and "own_s" in ladder["spice"]
 
 
 def test_bench_train_quick(tmp_path):
