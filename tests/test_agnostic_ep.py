@@ -7,11 +7,13 @@ import pytest
 
 from circuitnet.cli import build_parser
 from circuitnet.cli.train import training_config
-from circuitnet.errors import CircuitValidationError
-from circuitnet.learning import agnostic
-from circuitnet.learning.gradcheck import estimate, implicit_gradient, relative_error
+from circuitnet.errors import CircuitValidationError, ConvergenceError
+from circuitnet.learning import agnostic, homeostasis
+from circuitnet.learning.devices import ExponentialDevice, LinearDevice
+from circuitnet.learning.gradcheck import estimate, implicit_gradient, in_control, relative_error
 from circuitnet.learning.parameters import Parameters
 from circuitnet.learning.trainer import Trainer
+from circuitnet.model.circuit import Bounds
 from circuitnet.model.networks import build_drn
 from test_gradients import problem as gradient_problem, slope
 
@@ -33,8 +35,9 @@ def trained(**settings) -> Trainer:
 
 
 def assert_same_parameters(a: Trainer, b: Trainer, rtol: float = 1e-10) -> None:
-    np.testing.assert_allclose(a.conductances_, b.conductances_, rtol=rtol, atol=1e-15)
-    np.testing.assert_allclose(a.biases_, b.biases_, rtol=rtol, atol=1e-15)
+    """Equal to rtol, relative to each value or to the largest of its kind."""
+    for mine, theirs in ((a.conductances_, b.conductances_), (a.biases_, b.biases_)):
+        np.testing.assert_allclose(mine, theirs, rtol=rtol, atol=rtol * np.abs(theirs).max(initial=1e-5))
 
 
 @pytest.mark.parametrize("mode, algorithm, beta", [("optimistic", "pep", 0.02), ("pessimistic", "nep", 0.02),
@@ -107,6 +110,9 @@ def test_error_falls_with_eps():
     (dict(algorithm="agnostic-ep", mode="positive"), r"mode must be one of agnostic-ep's modes \('centered'"),
     (dict(algorithm="cep", mode="centered"), "mode must be one of cep's modes \\(none\\)"),
     (dict(algorithm="agnostic-ep", rounds=0), "rounds must be an integer >= 1"),
+    (dict(algorithm="pep", device="exp"), "device is a setting of agnostic-ep only, not of pep"),
+    (dict(algorithm="agnostic-ep", device_scale=0.0), "device_scale must be positive"),
+    (dict(algorithm="agnostic-ep", homeostasis="pid"), "homeostasis must be one of 'formula', 'controller'"),
 ])
 def test_settings_are_checked(settings, message):
     with pytest.raises(CircuitValidationError, match=message):
@@ -127,9 +133,11 @@ def test_resume_continues_exactly():
 
 def test_command_line_options():
     args = build_parser().parse_args(["train", "n.cir", "--out", "r", "--algorithm", "agnostic-ep", "--mode",
-                                      "optimistic", "--rounds", "2", "--quiet"])
+                                      "optimistic", "--rounds", "2", "--device", "exp", "--device-scale", "0.05",
+                                      "--device-energy", "0.1", "--homeostasis", "controller", "--quiet"])
     config = training_config(args)
-    assert (config.algorithm, config.mode, config.rounds) == ("agnostic-ep", "optimistic", 2)
+    assert (config.algorithm, config.mode, config.rounds, config.device, config.device_scale, config.device_energy,
+            config.homeostasis) == ("agnostic-ep", "optimistic", 2, "exp", 0.05, 0.1, "controller")
 
 
 @pytest.mark.parametrize("settings", [
@@ -172,3 +180,85 @@ def test_float32_fixed_sweeps_train_within_bounds():
     assert run.conductances_.dtype == np.float32 and not np.array_equal(run.conductances_, start)
     bounds = run.circuit.bounds
     assert np.all((run.conductances_ >= np.float32(bounds.gmin)) & (run.conductances_ <= np.float32(bounds.gmax)))
+
+
+DEVICES = [LinearDevice(), LinearDevice(stiffness=5.0), ExponentialDevice(), ExponentialDevice(scale=0.05,
+                                                                                             stiffness=0.3)]
+
+
+@pytest.mark.parametrize("device", DEVICES, ids=repr)
+def test_devices(device):
+    """f and its inverse, f' by differences, and the relaxation under the formula's knobs
+    leaves theta where it was (it is the minimiser the knob was set for)."""
+    rng = np.random.default_rng(0)
+    bounds = Bounds(1e-6, 1.0)
+    g = rng.uniform(1e-4, 0.5, 200)
+    theta = device.control(g)
+    np.testing.assert_allclose(device.conductance(theta), g, rtol=1e-14)
+    h = 1e-6
+    np.testing.assert_allclose(device.derivative(theta), (device.conductance(theta + h) - device.conductance(theta - h))
+                               / (2 * h), rtol=1e-7)
+    slopes, eps = rng.uniform(0.0, 50.0, 200), np.full(200, 1e-3)
+    knobs = homeostasis.by_formula(device, theta, slopes, eps)
+    np.testing.assert_allclose(device.relax(knobs, slopes, eps), theta, rtol=1e-12, atol=1e-14)
+    controlled = homeostasis.by_controller(device, theta, slopes, eps)
+    np.testing.assert_allclose(controlled, knobs, rtol=1e-11, atol=1e-14)
+    far = device.relax(knobs - 10.0, slopes, eps)  # the minimiser is stationary wherever the knob is
+    np.testing.assert_allclose(device.slope(far, slopes) + (far - (knobs - 10.0)) / eps, 0.0, atol=1e-8 / 1e-3)
+    np.testing.assert_array_equal(device.relax(knobs, slopes, np.zeros(200)), knobs)
+    np.testing.assert_allclose(device.conductance(np.array(device.range(bounds))), [bounds.gmin, bounds.gmax],
+                               rtol=1e-14)
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(device="exp", lr=0.1), dict(device="exp", device_energy=0.2,
+                                                                                  lr=0.1, rounds=2)])
+def test_controller_trains_like_the_formula(settings):
+    """The agnostic homeostasis (an integral controller reading theta only) settles on the
+    formula's knobs: the same training, to rounding."""
+    settings = {"algorithm": "agnostic-ep", "lr": 0.01, **settings}
+    formula, controller = (trained(homeostasis=h, **settings) for h in ("formula", "controller"))
+    assert not np.allclose(controller.conductances_, trainer().conductances_)
+    assert_same_parameters(controller, formula, rtol=1e-8)
+
+
+def test_controller_gives_up_when_it_cannot_settle(monkeypatch):
+    monkeypatch.setattr(homeostasis, "MAX_ROUNDS", 2)
+    device, theta = ExponentialDevice(), np.array([0.1])
+    with pytest.raises(ConvergenceError, match="integral controller did not settle in 2 rounds"):
+        homeostasis.by_controller(device, theta, np.array([1e3]), np.array([1.0]))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_exponential_device_error_orders(seed):
+    """theta the control, g = 1 mS exp(theta / 0.1): (theta_new - theta0) / (-eps beta)
+    against f'(theta) dC/dg falls like beta^2 (centered) or beta (one-sided) at a small eps,
+    and like eps at a small beta (f'' makes the relaxation nonlinear even in one round)."""
+    circuit, params, x, targets, true = problem(seed)
+    for mode, expected in {"centered": 2.0, "optimistic": 1.0}.items():
+        settings = dict(device="exp", mode=mode)
+        wanted = in_control(true, params, "agnostic-ep", **settings)
+        errors = [relative_error(estimate(circuit, params, x, targets, "agnostic-ep", b, rate=1e-7, **settings),
+                                 wanted) for b in BETAS[:3]]
+        assert expected - 0.3 < slope(BETAS[:3], errors) < expected + 0.3, (mode, errors)
+    rates = [1e-3, 1e-4, 3e-5]
+    for settings in (dict(device="exp"), dict(device="exp", device_energy=0.1, homeostasis="controller")):
+        wanted = in_control(true, params, "agnostic-ep", **settings)
+        errors = [relative_error(estimate(circuit, params, x, targets, "agnostic-ep", 1e-3, rate=r, **settings),
+                                 wanted) for r in rates]
+        assert 0.8 < slope(rates, errors) < 1.2, (settings, errors)
+
+
+def test_hidden_energy_adds_an_error_of_order_eps():
+    circuit, params, x, targets, true = problem(1)
+    rates = [1e-3, 1e-4, 1e-5]
+    errors = [relative_error(estimate(circuit, params, x, targets, "agnostic-ep", 1e-3, rate=r, device_energy=1.0),
+                             true) for r in rates]
+    assert 0.8 < slope(rates, errors) < 1.2, errors
+
+
+def test_exponential_device_on_the_layered_fast_path():
+    x, y = data()
+    runs = [trainer(rule=rule, algorithm="agnostic-ep", device="exp", device_energy=0.1, lr=0.5, sweeps=20).fit(x, y)
+            for rule in ("auto", "general")]
+    assert runs[0].fast_rule_ is not None
+    assert_same_parameters(*runs, rtol=1e-9)

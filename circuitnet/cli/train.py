@@ -48,7 +48,11 @@ def add_parser(subparsers) -> None:
     _setting(p, "--solver", "solver of the states", choices=list(SOLVERS))
     _setting(p, "--rounds", "agnostic-ep: alternations of circuit and parameter relaxation in the clamped phase",
              type=int)
-    _setting(p, "--device", "agnostic-ep: the device of the trainable conductances", choices=list(DEVICES))
+    _setting(p, "--device", "agnostic-ep: the device of the trainable conductances (exp: g = 1 mS "
+             "exp(theta / scale))", choices=list(DEVICES))
+    _setting(p, "--device-scale", "agnostic-ep, exp device: theta per e-fold of conductance", type=float)
+    _setting(p, "--device-energy", "agnostic-ep: stiffness k of the devices' hidden energy k/2 (theta - rest)^2",
+             type=float)
     _setting(p, "--homeostasis", "agnostic-ep: how the knobs are set (formula, or an integral controller)",
              choices=list(HOMEOSTASIS))
     p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")

@@ -64,7 +64,7 @@ class AgnosticEP(Learner):
     description: str = ("agnostic EP: parameters relax under knobs set in a homeostatic phase "
                         "(--mode centered: -beta/2 then +beta/2)")
     modes = tuple(MODES)
-    options = frozenset({"rounds", "device", "homeostasis"})
+    options = frozenset({"rounds", "device", "device_scale", "device_energy", "homeostasis"})
     momentum = False
 
     def contrast(self, sim: Simulator, x: np.ndarray, targets: np.ndarray, free: np.ndarray, beta: float,
@@ -95,19 +95,19 @@ class AgnosticEP(Learner):
         lo, hi = device.range(updater.bounds)
         homeostasis = HOMEOSTASIS[config.homeostasis]
         slope_g, slope_b = updater.slopes(homeostatic)
-        knobs_g = homeostasis(device, device.control(updater.params.conductances), slope_g, eps_g, lo, hi)
-        knobs_b = homeostasis(BIAS_DEVICE, BIAS_DEVICE.control(updater.params.biases), slope_b, eps_b,
-                              -np.inf, np.inf)
+        knobs_g = homeostasis(device, device.control(updater.params.conductances), slope_g, eps_g)
+        knobs_b = homeostasis(BIAS_DEVICE, BIAS_DEVICE.control(updater.params.biases), slope_b, eps_b)
         state = clamped
         for k in range(config.rounds):
             if k:
                 state = sim.nudged(x, high, targets, warm=state)
             slope_g, slope_b = updater.slopes(state)
-            conductances = device.conductance(device.relax(knobs_g, slope_g, eps_g, lo, hi))
-            biases = BIAS_DEVICE.relax(knobs_b, slope_b, eps_b, -np.inf, np.inf)
+            conductances = device.conductance(np.clip(device.relax(knobs_g, slope_g, eps_g), lo, hi))
+            biases = BIAS_DEVICE.relax(knobs_b, slope_b, eps_b)
             updater.assign(np.clip(conductances, updater.bounds.gmin, updater.bounds.gmax), biases, epoch)
 
 
 def reduces_to_contrast(config: TrainingConfig) -> bool:
     """Whether the step is exactly the contrast (s2, s1, beta) by plain SGD (module docstring)."""
-    return config.device == "linear" and config.rounds == 1 and config.homeostasis == "formula"
+    return (config.device == "linear" and config.device_energy == 0 and config.rounds == 1
+            and config.homeostasis == "formula")

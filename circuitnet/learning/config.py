@@ -23,7 +23,7 @@ RULES = ("auto", "general")
 #: every algorithm's modes (`mode`), in registry order
 MODES = tuple(dict.fromkeys(m for a in ALGORITHMS.values() for m in a.modes))
 #: the fields only some algorithms read (`Learner.options`); the others need their defaults
-ALGORITHM_OPTIONS = ("rounds", "device", "homeostasis")
+ALGORITHM_OPTIONS = ("rounds", "device", "device_scale", "device_energy", "homeostasis")
 #: A learning rate: one value, or one per layer (first layer first).
 Rate = Union[float, Sequence[float]]
 
@@ -62,7 +62,11 @@ class TrainingConfig:
     rounds: agnostic-ep, the clamped phase's alternations of circuit and parameter
         relaxation, >= 1 (default 1).
     device: agnostic-ep, the device of each trainable conductance, one of
-        `devices.DEVICES` (default "linear": g = theta).
+        `devices.DEVICES`: "linear" (default, g = theta) or "exp" (g = 1 mS exp(theta / scale)).
+    device_scale: agnostic-ep's "exp" device, theta per e-fold of conductance, > 0 (default
+        0.1; volts for a transistor's gate).
+    device_energy: agnostic-ep, the stiffness k >= 0 of the devices' hidden energy
+        k/2 (theta - rest)^2 (default 0; watts per unit of theta squared).
     homeostasis: agnostic-ep, how the knobs are set, "formula" (default; reads the
         device's f and energy) or "controller" (an integral controller that reads theta only).
     progress: show a tqdm bar with the running loss and error (default False).
@@ -86,6 +90,8 @@ class TrainingConfig:
     mode: str | None = None
     rounds: int = 1
     device: str = "linear"
+    device_scale: float = 0.1
+    device_energy: float = 0.0
     homeostasis: str = "formula"
     progress: bool = False
 
@@ -115,6 +121,8 @@ class TrainingConfig:
             raise CircuitValidationError(f"progress must be True or False, got {self.progress!r}")
         _integer("rounds", self.rounds, 1)
         _choice("device", self.device, DEVICES)
+        _number("device_scale", self.device_scale, "positive", lambda v: 0 < v < math.inf)
+        _number("device_energy", self.device_energy, "a number >= 0", lambda v: 0 <= v < math.inf)
         _choice("homeostasis", self.homeostasis, tuple(HOMEOSTASIS))
         defaults = {f.name: f.default for f in fields(self)}
         for name in ALGORITHM_OPTIONS:
