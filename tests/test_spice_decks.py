@@ -35,9 +35,8 @@ CURRENT_FLOOR = 1e-6
 
 #: Decks that are correct SPICE (ngspice solves them) but that circuitnet does not solve yet.
 KNOWN_FAILURES = {
-    "zener_vendor_card": "circuitnet refuses the vendor card's ISR/NR (recombination current, which "
-                         "ngspice models) and its IBVL/NBVL/TBV1 (PSpice-only, which ngspice ignores)",
-    "schottky_oring": "circuitnet refuses ISR=0 in the vendor card, although ISR=0 has no DC effect",
+    "zener_vendor_card": "circuitnet refuses the vendor card's IBVL/NBVL/TBV1, PSpice-only parameters "
+                         "that ngspice ignores (\"unrecognized parameter - ignored\")",
 }
 
 

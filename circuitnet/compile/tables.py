@@ -55,7 +55,9 @@ class CompiledCircuit:
     Ideal diodes: ideal_a, ideal_c (anode, cathode), ideal_vf (volts), ideal_names.
     Shockley junctions (`model.junction`, after temperature and area scaling): shock_a,
       shock_c, shock_is (amperes), shock_nvt (N*VT volts), shock_bv (breakdown knee, volts,
-      inf: none), shock_nbvt (NBV*VT volts), shock_ikf (amperes, 0: none), shock_names.
+      inf: none), shock_nbvt (NBV*VT volts), shock_ikf (amperes, 0: none), the forward
+      recombination current: shock_isr (ISR amperes, 0: none), shock_nrvt (NR*VT volts),
+      shock_vj (junction potential, volts), shock_mj (grading coefficient); shock_names.
     Sources: vsrc_names; isrc_names, isrc_pos, isrc_neg; vcvs_names, vcvs_pos, vcvs_neg,
       vcvs_cpos, vcvs_cneg, vcvs_gain; ccvs_names (H cards, tie kind 3); couplings: every
       controlled source as a linear law for newton (`compile.couplings`); clamp_nodes
@@ -86,6 +88,10 @@ class CompiledCircuit:
     shock_bv: np.ndarray
     shock_nbvt: np.ndarray
     shock_ikf: np.ndarray
+    shock_isr: np.ndarray
+    shock_nrvt: np.ndarray
+    shock_vj: np.ndarray
+    shock_mj: np.ndarray
     shock_names: list[str]
     vsrc_names: list[str]
     isrc_names: list[str]
@@ -282,7 +288,8 @@ def compile_circuit(circuit: Circuit, clamp: tuple[str, ...] = ()) -> CompiledCi
         ideal_vf=np.array([circuit.models[d.model].vf for d in ideal], dtype=float),
         ideal_names=[d.name for d in ideal],
         shock_a=shock[0], shock_c=shock[1], shock_is=shock[2], shock_nvt=shock[3],
-        shock_bv=shock[4], shock_nbvt=shock[5], shock_ikf=shock[6],
+        shock_bv=shock[4], shock_nbvt=shock[5], shock_ikf=shock[6], shock_isr=shock[7], shock_nrvt=shock[8],
+        shock_vj=shock[9], shock_mj=shock[10],
         shock_names=[d.name for d in shockley],
         vsrc_names=[e.name for e in sources],
         isrc_names=[e.name for e in currents],
@@ -325,7 +332,8 @@ def _shockley_tables(circuit, shockley, laws, index, res_a, res_b, conductance, 
         anodes.append(anode), cathodes.append(cathode)
     field_of = lambda name: np.array([getattr(law, name) for law in laws], dtype=float)  # noqa: E731
     return (np.array(anodes, dtype=np.int64), np.array(cathodes, dtype=np.int64),
-            *(field_of(name) for name in ("saturation", "nvt", "breakdown", "nbv_vt", "knee")))
+            *(field_of(name) for name in ("saturation", "nvt", "breakdown", "nbv_vt", "knee", "recombination",
+                                          "nr_vt", "potential", "grading")))
 
 
 def _tie_tree(edges, n_all: int, ground: int) -> tuple[TieTree, np.ndarray]:

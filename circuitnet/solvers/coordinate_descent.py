@@ -45,10 +45,10 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
     start = time.perf_counter()
     cc = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
     values = cc.netlist_values if values is None else values
-    if np.isfinite(cc.shock_bv).any() or (cc.shock_ikf > 0).any():
+    if np.isfinite(cc.shock_bv).any() or (cc.shock_ikf > 0).any() or (cc.shock_isr > 0).any():
         raise CircuitValidationError(
-            "breakdown (BV) and the knee current (IKF) are modelled by the newton solver; "
-            "coordinate descent keeps the plain exponential (use solver='newton' or 'auto')")
+            "breakdown (BV), the knee current (IKF) and the recombination current (ISR) are modelled "
+            "by the newton solver; coordinate descent keeps the plain exponential (use solver='newton' or 'auto')")
     if cc.nonsymmetric:
         names = ", ".join((cc.couplings.names + cc.ccvs_names)[:3])
         raise CircuitValidationError(

@@ -39,8 +39,9 @@ def choose(cc: CompiledCircuit, sweeps: int | None) -> tuple[list[str], str]:
 
 
 def qp_models_it(cc: CompiledCircuit) -> bool:
-    """Whether the qp reference models every junction of `cc` (no breakdown, no knee)."""
-    return not (np.isfinite(cc.shock_bv).any() or (cc.shock_ikf > 0).any())
+    """Whether the qp reference models every junction of `cc` (no breakdown, no knee, no
+    recombination current)."""
+    return not (np.isfinite(cc.shock_bv).any() or (cc.shock_ikf > 0).any() or (cc.shock_isr > 0).any())
 
 
 def run_chain(methods: list[str], reason: str, attempt) -> object:

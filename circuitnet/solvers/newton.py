@@ -185,7 +185,8 @@ class NodalSystem:
 
     def _law(self, vj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cc = self.cc
-        return junction_current(vj, cc.shock_is, cc.shock_nvt, cc.shock_bv, cc.shock_nbvt, cc.shock_ikf)
+        return junction_current(vj, cc.shock_is, cc.shock_nvt, cc.shock_bv, cc.shock_nbvt, cc.shock_ikf,
+                                cc.shock_isr, cc.shock_nrvt, cc.shock_vj, cc.shock_mj)
 
     def newton(self, x: np.ndarray, tol_v: float) -> tuple[np.ndarray, int] | None:
         """Newton from x to tolerance tol_v (volts); (x, iterations), or None when it fails."""
