@@ -87,3 +87,36 @@ def test_gradcheck_cli_class_mismatch(tmp_path, capsys):
     netlist.write_text(write_netlist(build_drn(64, [6], 3, seed=0)))
     assert main(["gradcheck", str(netlist), "--data", "digits"]) == 2
     assert "10 classes but" in capsys.readouterr().err
+
+
+def test_gradcheck_cli_json(tmp_path, capsys):
+    import json
+
+    from circuitnet.cli import main
+    from circuitnet.learning.algorithms import ALGORITHMS
+    from circuitnet.netlist import write_netlist
+
+    netlist = tmp_path / "drn.cir"
+    netlist.write_text(write_netlist(build_drn(64, [8], 10, gain=1.0, seed=0)))
+    assert main(["gradcheck", str(netlist), "--data", "digits", "--beta", "0.01", "--samples", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert list(report) == list(ALGORITHMS)
+    assert all(list(errors) == ["0.01", "0.001", "0.0001"] for errors in report.values())
+    for name in ("cep", "agnostic-ep"):
+        assert report[name]["0.001"] < 0.1 * report[name]["0.01"]  # beta^2
+
+
+def test_physical_procedures_on_the_bundled_digits_network():
+    """netlists/digits_drn.cir, the examples `circuitnet gradcheck` picks: at beta = 1e-3 both
+    procedures' estimates (at the default rate) are within 1e-2 of the true gradient."""
+    from pathlib import Path
+
+    from circuitnet.datasets import load_dataset
+    from circuitnet.netlist import read_netlist
+
+    circuit = read_netlist(Path(__file__).resolve().parents[1] / "netlists" / "digits_drn.cir")
+    data = load_dataset("digits")
+    pick = np.random.default_rng(0).choice(len(data.x_train), size=4, replace=False)
+    report = gradient_check(circuit, data.x_train[pick], np.eye(10)[data.y_train[pick]], [1e-3],
+                            algorithms=["agnostic-ep", "continual-ep"])
+    assert report.errors["agnostic-ep"][0] < 1e-2 and report.errors["continual-ep"][0] < 1e-2

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
 
 from ..errors import DataError
+from ..learning.gradcheck import RATE
 
 
 def add_parser(subparsers) -> None:
@@ -19,11 +21,16 @@ def add_parser(subparsers) -> None:
     p.add_argument("--samples", type=int, default=4, help="training examples in the batch (default 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the choice of examples (default 0)")
     p.add_argument("--solver", choices=["cd", "qp"], default="cd", help="solver of the states (default cd)")
+    p.add_argument("--rate", type=float, default=RATE,
+                   help=f"agnostic-ep's eps and continual-ep's eta / beta: their step is -rate * beta times the "
+                        f"estimate (default {RATE:g})")
+    p.add_argument("--json", action="store_true",
+                   help='print {"<algorithm>": {"<beta>": relative error, ...}, ...} (null: no steady state)')
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the table of relative errors."""
+    """Print the table of relative errors (or JSON)."""
     from ..datasets import load_dataset
     from ..learning.gradcheck import gradient_check
     from ..netlist import read_netlist
@@ -36,8 +43,12 @@ def run(args: argparse.Namespace) -> int:
     pick = np.random.default_rng(args.seed).choice(len(data.x_train), size=args.samples, replace=False)
     targets = np.eye(n_outputs)[data.y_train[pick]]
     betas = [args.beta, args.beta / 10, args.beta / 100]
-    report = gradient_check(circuit, data.x_train[pick], targets, betas, solver=args.solver)
+    report = gradient_check(circuit, data.x_train[pick], targets, betas, solver=args.solver, rate=args.rate)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0
     print(report.table())
-    print("EP errors should shrink like beta (pep, nep) and beta^2 (cep); "
-          "CL and CpL are not gradient estimators of this loss in general.")
+    print("EP errors should shrink like beta (pep, nep, continual-ep) and beta^2 (cep, agnostic-ep: centered); "
+          "CL and CpL are not gradient estimators of this loss in general. agnostic-ep's estimate is "
+          "(theta_new - theta0) / (-eps beta), continual-ep's its summed change / (-eta), at eps = eta / beta = rate.")
     return 0

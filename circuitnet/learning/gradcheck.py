@@ -37,7 +37,7 @@ from .trainer import Trainer
 #: Solver tolerance of every state computed here, volts relative.
 TIGHT_TOL = 1e-13
 #: A physical procedure's rate here: agnostic EP's eps, continual EP's eta / beta.
-RATE = 1e-6
+RATE = 1e-8
 #: The conductance range of a physical procedure's step here, siemens: nothing is clipped.
 LIFTED = Bounds(1e-300, 1e300)
 
@@ -174,10 +174,16 @@ class GradientReport:
     errors: dict[str, list[float]]
     method: str
 
+    def to_dict(self) -> dict[str, dict[str, float | None]]:
+        """{algorithm: {beta (as %g): relative error, or None where NaN}} (JSON-ready)."""
+        return {name: {f"{b:g}": (None if np.isnan(e) else e) for b, e in zip(self.betas, errs)}
+                for name, errs in self.errors.items()}
+
     def table(self) -> str:
         """A plain-text table, one row per algorithm."""
-        head = "algorithm " + "".join(f"{f'beta={b:g}':>14}" for b in self.betas)
-        rows = [f"{name:<10}" + "".join(f"{e:14.3e}" for e in errs) for name, errs in self.errors.items()]
+        width = max(10, *(len(name) + 1 for name in self.errors))
+        head = f"{'algorithm':<{width}}" + "".join(f"{f'beta={b:g}':>14}" for b in self.betas)
+        rows = [f"{name:<{width}}" + "".join(f"{e:14.3e}" for e in errs) for name, errs in self.errors.items()]
         return "\n".join([f"relative error against the true gradient ({self.method}); "
                           "nan: no steady state at this beta", head, *rows])
 
