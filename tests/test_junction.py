@@ -202,8 +202,7 @@ def test_parameters_ngspice_does_not_know_are_refused_saying_ngspice_ignores_the
         parse_netlist(deck).validate()
 
 
-@pytest.mark.parametrize("solver", ["cd", pytest.param("qp", marks=pytest.mark.xfail(
-    strict=True, reason="qp's refusal of piecewise laws (solvers/qp.py, BV/IKF) does not test ISR yet"))])
+@pytest.mark.parametrize("solver", ["cd", "qp"])
 def test_cd_and_qp_refuse_isr_and_auto_takes_newton(solver):
     circuit = parse_netlist(f"t\nV1 in 0 5\nR1 in a 1k\nD1 a 0 drec\n{RECOMBINING}\n.end\n")
     with pytest.raises(CircuitValidationError, match=r"\(ISR\).*solver='newton' or 'auto'"):

@@ -107,10 +107,10 @@ class EnergyProgram:
         self.clamped = list(conditions.clamp.nodes) if conditions.clamp else []
         self.laws = [circuit.junction(d) for d in self.shockley]
         for diode, law in zip(self.shockley, self.laws):
-            if math.isfinite(law.breakdown) or law.knee > 0:
+            if math.isfinite(law.breakdown) or law.knee > 0 or law.recombination > 0:
                 raise CircuitValidationError(
-                    f"{diode.name}: breakdown (BV) and the knee current (IKF) make the diode law "
-                    f"piecewise; the qp reference does not model them (use solver='newton' or 'spice')",
+                    f"{diode.name}: breakdown (BV), the knee current (IKF) and the recombination current "
+                    f"(ISR) are not in the qp reference's exponential-cone law (use solver='newton' or 'auto')",
                     diode.location)
         for diode, law in zip(self.shockley, self.laws):  # the junction sits behind RS on an internal node
             if law.series > 0:
