@@ -2,7 +2,8 @@
 import pytest
 
 from circuitnet import Location, NetlistSyntaxError
-from circuitnet.netlist.lexer import lex, strip_inline_comment, tokens
+from circuitnet import parse_netlist
+from circuitnet.netlist.lexer import fold_case, lex, strip_inline_comment, tokens
 
 
 def texts(netlist):
@@ -82,3 +83,18 @@ def test_tokens_keep_braces_and_join_equals():
     assert tokens("r1 a b {2 * x}") == ["r1", "a", "b", "{2 * x}"]
     assert tokens(".param a = 1 b= {a*(2+1)}") == [".param", "a=1", "b={a*(2+1)}"]
     assert tokens(".model d d(is=1, n=2)") == [".model", "d", "d", "is=1", "n=2"]
+
+
+@pytest.mark.parametrize("card, match", [
+    ("\u01311 a 0 1m", "elements of letter '\u0131' are not supported"),  # dotless i: 'ı'.upper() == 'I'
+    ("\u01301 a 0 1m", "elements of letter '\u0130' are not supported"),  # 'İ'.lower() is two characters
+    ("V1 a 0 \uff11", "cannot read DC value '\uff11'"),  # a full-width digit is not a number
+    (".param x={\uff11+1}", "unexpected character '\uff11'"),
+])
+def test_only_ascii_letters_and_digits_have_spice_meaning(card, match):
+    with pytest.raises(NetlistSyntaxError, match=match):
+        parse_netlist(f"t\n{card}\nR1 a 0 1k\n.end\n")
+
+
+def test_case_folding_is_ascii_only_as_in_ngspice():
+    assert fold_case("R1 NODE_\u00c4 0 1K") == "r1 node_\u00c4 0 1k"

@@ -24,7 +24,7 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?[a-z]*)"
     r"|(?P<name>[a-z_][a-z0-9_]*)"
     r"|(?P<op>\*\*|[-+*/^(),]))",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,  # full-width digits are not numbers
 )
 TOO_LONG = "the expression is too long or too deeply nested; split it into .param lines"
 _PREFIX = "p_"  # parameter names are prefixed so that none collides with a Python keyword

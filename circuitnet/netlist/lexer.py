@@ -1,7 +1,8 @@
 """Netlist text -> logical cards.
 
 A card is one SPICE statement: its `+` continuation lines joined, comments removed and
-the text folded to lower case. The title (line 1) keeps its case. Lines that start with
+the text folded to lower case as ngspice folds it (ASCII letters only: `'İ'.lower()` would
+make two characters of one and `'ı'.upper()` an I). The title (line 1) keeps its case. Lines that start with
 `*@` are circuitnet directives: comments to ngspice, cards to circuitnet.
 """
 from __future__ import annotations
@@ -13,6 +14,12 @@ from ..errors import Location, NetlistSyntaxError
 
 _SPECIAL = re.compile(r"[{=(),']")
 _SPLIT = re.compile(r"\{[^}]*\}?|'[^']*'?|[^\s=(),{']+|=")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_case(text: str) -> str:
+    """`text` with its ASCII capitals in lower case, every other character as it is."""
+    return text.translate(_ASCII_LOWER)
 
 
 @dataclass(slots=True)
@@ -84,7 +91,7 @@ def lex(text: str, filename: str = "<string>", *, title: bool = True) -> tuple[s
         if first == "*":
             if line.startswith("*@"):
                 body = line[2:].strip()
-                cards.append(Card(body.lower(), Location(filename, number, line), True))
+                cards.append(Card(fold_case(body), Location(filename, number, line), True))
             continue
         if first == "+":
             if last is None:
@@ -92,11 +99,11 @@ def lex(text: str, filename: str = "<string>", *, title: bool = True) -> tuple[s
                     "continuation line ('+') with no card before it to continue",
                     Location(filename, number, line))
             more = line[1:].strip()
-            last.text = f"{last.text} {more.lower()}"
+            last.text = f"{last.text} {fold_case(more)}"
             old = last.location
             last.location = Location(old.file, old.line, f"{old.card} {more}")
             continue
-        last = Card(line.lower(), Location(filename, number, line))
+        last = Card(fold_case(line), Location(filename, number, line))
         cards.append(last)
     return heading, cards
 

@@ -195,8 +195,8 @@ class _Parser:
                 continue
             first = text[0]
             if first != ".":
-                if first != "x" and first.upper() not in ELEMENT_KINDS:
-                    raise self._unsupported_element(card)
+                if first != "x" and (not first.isascii() or first.upper() not in ELEMENT_KINDS):
+                    raise self._unsupported_element(card)  # 'ı'.upper() is 'I': only ASCII letters
                 body.elements.append(card)
                 continue
             word = text.split(None, 1)[0]
@@ -259,7 +259,7 @@ class _Parser:
 
     def _unsupported_element(self, card: Card) -> NetlistSyntaxError:
         letter = card.text[0]
-        what = _UNSUPPORTED.get(letter, f"elements of letter {letter.upper()!r}")
+        what = _UNSUPPORTED.get(letter, f"elements of letter {letter.upper() if letter.isascii() else letter!r}")
         return _fail(f"{what} are not supported: circuitnet simulates DC resistive networks "
                      f"of {_supported()} cards", card)
 

@@ -13,7 +13,7 @@ _DECADES = {"t": 12, "g": 9, "k": 3, "m": -3, "u": -6, "n": -9, "p": -12, "f": -
 _MIL = 25.4e-6
 _DIGITS = frozenset("0123456789")
 
-_NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(?:e([+-]?\d+))?([a-z]*)", re.IGNORECASE)
+_NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(?:e([+-]?\d+))?([a-z]*)", re.IGNORECASE | re.ASCII)
 
 
 def parse_value(text: str) -> float:
