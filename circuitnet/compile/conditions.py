@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import CircuitValidationError, DataError
 from ..model.circuit import Circuit
 from ..model.elements import Term
+from .values import finite_real
 
 Inputs = Union[None, np.ndarray, Mapping[str, Union[float, np.ndarray]]]
 
@@ -127,7 +128,7 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
     table = table or SourceTable.of(circuit)
     defaults = table.defaults if source_values is None else source_values
     if inputs is None or isinstance(inputs, Mapping):
-        overrides = {name.lower(): np.asarray(v, dtype=float) for name, v in (inputs or {}).items()}
+        overrides = {name.lower(): finite_real(v, f"the value of {name}") for name, v in (inputs or {}).items()}
         unknown = sorted(set(overrides) - set(table.column))
         if unknown:
             raise CircuitValidationError(
@@ -142,7 +143,7 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
         for name, value in overrides.items():
             values[:, table.column[name]] = value
     else:
-        features = _input_values(circuit, np.asarray(inputs, dtype=float))
+        features = _input_values(circuit, finite_real(inputs, "inputs"))
         batch = _batch_size([features.shape[0]], nudge, clamp)
         values = np.repeat(defaults[None, :], batch, axis=0)
         values[:, table.inputs] = features
@@ -161,8 +162,6 @@ def _input_values(circuit: Circuit, x: np.ndarray) -> np.ndarray:
     if x.ndim != 2 or x.shape[1] != spec.n_features:
         raise DataError(f"inputs have shape {x.shape}, expected (batch, {spec.n_features}) "
                         f"for the {spec.n_features} features of '*@ input'")
-    if not np.all(np.isfinite(x)):
-        raise DataError("inputs contain NaN or infinite values")
     values = spec.gain * x
     return np.concatenate([values, -values], axis=1) if spec.mirror else values
 
@@ -183,7 +182,10 @@ def check_nodes(table: SourceTable, extra: Nudge | Clamp | None, batch: int) -> 
     unknown = [n for n in extra.nodes if n not in table.nodes]
     if unknown:
         raise CircuitValidationError(f"unknown node(s) {unknown} in {type(extra).__name__.lower()}")
-    values = extra.targets if isinstance(extra, Nudge) else extra.values
+    what = type(extra).__name__.lower()
+    values = finite_real(extra.targets if isinstance(extra, Nudge) else extra.values, f"{what} values")
+    if isinstance(extra, Nudge):
+        finite_real(extra.beta, "the nudge's beta")
     if np.atleast_2d(values).shape != (batch, len(extra.nodes)):
         raise DataError(f"{type(extra).__name__.lower()} values have shape {np.shape(values)}, "
                         f"expected ({batch}, {len(extra.nodes)})")

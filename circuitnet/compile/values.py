@@ -19,6 +19,8 @@ from typing import Iterator
 
 import numpy as np
 
+from ..errors import DataError
+
 _SERIALS = itertools.count()
 
 
@@ -71,12 +73,16 @@ class CircuitValues:
         return CircuitValues(self._conductance, self._sources)
 
     def set_conductances(self, values: np.ndarray, index: np.ndarray | slice = slice(None)) -> None:
-        """Write conductances (siemens) at `index` of `conductance`."""
+        """Write conductances (siemens, finite and > 0) at `index` of `conductance`."""
+        values = finite_real(values, "conductances")
+        if np.any(values <= 0.0):
+            raise DataError("conductances must be > 0 siemens (a resistor of 0 S or less has no resistance)")
         with self.editing() as conductance:
             conductance[index] = values
 
     def set_sources(self, values: np.ndarray, index: np.ndarray | slice = slice(None)) -> None:
-        """Write source values (volts or amperes) at `index` of `sources`."""
+        """Write source values (volts or amperes, finite) at `index` of `sources`."""
+        values = finite_real(values, "source values")
         self._check_editable()
         self._sources.flags.writeable = True
         try:
@@ -139,3 +145,16 @@ class CircuitValues:
         if self._frozen:
             raise ValueError("these are the netlist's values, shared by every solve without values=; "
                              "edit a copy of your own: values = compiled.values()")
+
+
+def finite_real(values, what: str) -> np.ndarray:
+    """`values` as a float64 array, or DataError naming `what` when they are not real
+    numbers (complex, text, objects) or not finite (NaN, infinite)."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{what} must be real numbers, got {array.dtype} values"
+                        + (" (the imaginary part would be dropped)" if array.dtype.kind == "c" else ""))
+    array = array.astype(float)
+    if not np.all(np.isfinite(array)):
+        raise DataError(f"{what} must be finite, got NaN or infinite values")
+    return array

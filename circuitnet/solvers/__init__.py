@@ -5,10 +5,10 @@ import importlib
 
 import numpy as np
 
-from ..compile.conditions import Clamp, Inputs, Nudge, make_conditions
+from ..compile.conditions import Clamp, Inputs, Nudge, finite_real, make_conditions
 from ..compile.tables import CompiledCircuit
 from ..compile.values import CircuitValues
-from ..errors import CircuitValidationError
+from ..errors import CircuitValidationError, ConvergenceError, DataError
 from ..model.circuit import Circuit
 from .solution import Solution
 
@@ -54,6 +54,13 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
     """
     if solver not in SOLVERS:
         raise CircuitValidationError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")
+    _check_settings(tol, max_sweeps, sweeps, warm_start)
+    return finite_answer(_solve(circuit, inputs, solver, tol, max_sweeps, sweeps, warm_start, nudge, clamp,
+                                dtype, layered, values))
+
+
+def _solve(circuit, inputs, solver, tol, max_sweeps, sweeps, warm_start, nudge, clamp, dtype, layered,
+           values) -> Solution:
     if solver in ("auto", "cd", "newton"):
         compiled = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
         values = compiled.netlist_values if values is None else values
@@ -87,3 +94,29 @@ def solve(circuit: Circuit | CompiledCircuit, inputs: Inputs = None, *, solver: 
     module = importlib.import_module(f".{SOLVERS[solver]}", __name__)
     return module.solve_conditions(circuit, conditions, tol=tol, max_sweeps=max_sweeps,
                                    warm_start=warm_start, dtype=dtype)
+
+
+def _check_settings(tol: float, max_sweeps: int, sweeps: int | None, warm_start) -> None:
+    """Raise DataError for a tolerance, sweep count or warm start no solver can honour."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)) or not 0.0 < tol < 1.0:
+        raise DataError(f"tol must be a number of volts in (0, 1) (relative to the largest source "
+                        f"voltage), got {tol!r}")
+    for name, count in (("max_sweeps", max_sweeps), ("sweeps", sweeps)):
+        if count is not None and (isinstance(count, bool) or not isinstance(count, (int, np.integer))
+                                  or count < 1):
+            raise DataError(f"{name} must be a positive whole number, got {count!r}")
+    if warm_start is not None:
+        finite_real(warm_start, "warm_start")
+
+
+def finite_answer(solution: Solution) -> Solution:
+    """The solution, or ConvergenceError naming the first node whose voltage (or the first
+    element whose current) is NaN or infinite: values too large for float64 (a source near
+    1e300 V, a resistance near 1e-308 ohm) end there, never in an answer."""
+    bad = ~np.isfinite(solution.voltages)
+    if bad.any():
+        node = solution.nodes[int(np.flatnonzero(bad.any(axis=0))[0])]
+        raise ConvergenceError(f"the operating point is not finite at node {node!r} (example "
+                               f"{int(np.flatnonzero(bad.any(axis=1))[0])}): the source values or "
+                               f"conductances are too large or too small for float64")
+    return solution
