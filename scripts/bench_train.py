@@ -23,7 +23,12 @@ zeros, while the step's kernels skip the rows of blank pixels (0 V inputs). Also
 - the same training step with ngspice in the loop (solver="spice": each state is an
   ngspice operating point), per example on a few examples of a small DRN, extrapolated
   to an epoch;
-- a cProfile of the DRN-1H float32 batch-4 step (top functions by own time).
+- a cProfile of the DRN-1H float32 batch-4 step (top functions by own time);
+- the physical procedures' steps beside centered EP's (DRN-1H, float32, batch 4, the
+  same sweeps and beta): agnostic EP (centered, one round: the two nudged states one
+  stacked solve, one rank-batch update) and continual EP (an update after each of the
+  nudged phase's sweeps), with the free solve timed alone, so that the nudged phase's
+  cost per sweep shows.
 
     python scripts/bench_train.py [--models xs,1h,2h] [--batches 4,32,128] [--dtypes float32,float64]
         [--steps 200] [--repeats 3] [--data DIR] [--spice-examples 2] [--quick]
@@ -73,9 +78,9 @@ def load_features(directory: str, n: int, features: int, seed: int) -> tuple[np.
     return rng.random((n, features)), rng.integers(0, 10, n), "random"
 
 
-def trainer_for(circuit, model: str, dtype: str, batch: int, solver: str = "cd") -> Trainer:
+def trainer_for(circuit, model: str, dtype: str, batch: int, solver: str = "cd", algorithm: str = "cep") -> Trainer:
     sweeps, beta = MODELS[model][4], MODELS[model][5]
-    return Trainer(circuit, algorithm="cep", beta=beta, lr=0.006, lr_decay=0.99, momentum=0.0, batch_size=batch,
+    return Trainer(circuit, algorithm=algorithm, beta=beta, lr=0.006, lr_decay=0.99, momentum=0.0, batch_size=batch,
                    sweeps=sweeps if solver == "cd" else None, tol=1e-6, dtype=dtype, solver=solver)
 
 
@@ -217,6 +222,41 @@ def spice_step(examples: int, hidden: int, x: np.ndarray, y: np.ndarray) -> dict
     return result
 
 
+#: the algorithms timed beside centered EP (`algorithm_rows`)
+PHYSICAL = ("agnostic-ep", "continual-ep")
+
+
+def free_solve_time(trainer: Trainer, x: np.ndarray, batch: int, repeats: int) -> float:
+    """Median seconds of the free solve of a step (new inputs each call: its own preparation)."""
+    flip = [0]
+
+    def solve():
+        flip[0] ^= 1
+        trainer.simulator.free(x[flip[0] * batch:(flip[0] + 1) * batch])
+    trainer.simulator.set_parameters(trainer.params_)
+    solve()
+    return median_time(solve, 5 * repeats)[0]
+
+
+def algorithm_rows(circuit, model: str, dtype: str, batch: int, x: np.ndarray, y: np.ndarray, steps: int,
+                   repeats: int) -> list[dict]:
+    """Each of PHYSICAL's steps beside centered EP's (same model, dtype, batch, sweeps and
+    beta), and each step's nudged phase per sweep: (step - free solve) / sweeps."""
+    sweeps = MODELS[model][4]
+    rows = []
+    for algorithm in ("cep", *PHYSICAL):
+        trainer = trainer_for(circuit, model, dtype, batch, algorithm=algorithm)
+        step = time_steps(trainer, x, y, batch, steps, repeats)
+        with _blas_limit(trainer.blas_threads):
+            free = free_solve_time(trainer, x, batch, repeats)
+        rows.append({"model": NAMES[model], "dtype": dtype, "batch": batch, "algorithm": algorithm, "sweeps": sweeps,
+                     "step_s": step, "free_s": free, "nudged_per_sweep_s": (step - free) / sweeps})
+        del trainer
+    for row in rows:
+        row["step_over_cep"] = row["step_s"] / rows[0]["step_s"]
+    return rows
+
+
 def profile_step(trainer: Trainer, x: np.ndarray, y: np.ndarray, batch: int, steps: int) -> dict:
     profiler = cProfile.Profile()
     with _blas_limit(trainer.blas_threads):
@@ -304,6 +344,15 @@ def main(argv: list[str] | None = None) -> int:
         payload["profile"] = profile_step(trainer, x_all, y_all, 4, 300)
         write_json(args.out, payload)
         del trainer
+    physical = "1h" if "1h" in models and not args.quick else ("tiny" if args.quick else None)
+    if physical:
+        features, hidden, classes, gain, sweeps, beta = MODELS[physical]
+        circuit = build_drn(features, hidden, classes, gain=gain, seed=0, gmax=1e3)
+        x_all, y_all, _ = load_features(args.data, 4096, features, 0)
+        payload["algorithms"] = algorithm_rows(circuit, physical, "float32", 4, x_all, y_all, args.steps, args.repeats)
+        print("algorithms:", payload["algorithms"], flush=True)
+        write_json(args.out, payload)
+        del circuit
     if args.spice_examples:
         x_mnist, y_mnist, _ = load_features(args.data, 64, 784, 1)
         payload["spice"] = spice_step(args.spice_examples, args.spice_hidden, x_mnist, y_mnist)
@@ -354,6 +403,18 @@ def render_markdown(payload: dict, table) -> str:
                                    fmt_seconds(s["fresh_per_sweep_s"]),
                                    fmt_seconds(s["sweep_products_with_projection_s"]), f"{s['fresh_ratio']:.2f}x"]
                                   for s in sweeps]), ""]
+    algorithms = payload.get("algorithms")
+    if algorithms:
+        lines += [f"## The physical procedures beside centered EP ({algorithms[0]['model']}, float32, batch 4)", "",
+                  "Same sweeps and beta as the centered-EP rows. agnostic-ep: centered, one round, linear device "
+                  "(the homeostatic and first clamped state one stacked solve, then one rank-batch update). "
+                  "continual-ep: positive, one rank-batch update after each sweep of the nudged phase, and "
+                  "so before each sweep a new preparation (the input projection x @ W1 of the changed W1, "
+                  "the weight sums). nudged phase per sweep = (step - free solve) / sweeps.", "",
+                  markdown_table(["algorithm", "step", "step / cep", "free solve", "nudged phase per sweep"],
+                                 [[r["algorithm"], fmt_seconds(r["step_s"]), f"{r['step_over_cep']:.2f}x",
+                                   fmt_seconds(r["free_s"]), fmt_seconds(r["nudged_per_sweep_s"])]
+                                  for r in algorithms]), ""]
     spice = payload.get("spice")
     if spice:
         lines += ["## ngspice in the loop (solver='spice')", "",

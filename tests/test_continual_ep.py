@@ -122,3 +122,13 @@ def test_command_line_options():
     args = build_parser().parse_args(["train", "n.cir", "--out", "r", "--algorithm", "continual-ep", "--mode",
                                       "negative", "--quiet"])
     assert (training_config(args).algorithm, training_config(args).mode) == ("continual-ep", "negative")
+
+
+def test_learns_a_small_task():
+    """A 4-6-2 network separating x0 + x1 from x2 + x3: continual EP learns it as pep does."""
+    x, y = data(200)
+    run = trainer(epochs=20, beta=0.2)
+    loss0 = run.evaluate(x, y)[0]
+    run.fit(x, y)
+    loss, error = run.evaluate(x, y)
+    assert loss < 0.5 * loss0 and error < 0.2

@@ -82,9 +82,8 @@ class AgnosticEP(Learner):
     def step(self, updater: Updater, x: np.ndarray, targets: np.ndarray, free: np.ndarray,
              config: TrainingConfig, epoch: int) -> None:
         """Homeostatic phase, then `config.rounds` alternations of the clamped phase."""
-        sim, beta = updater.simulator, config.beta
-        high = MODES[self.mode(config)][1] * beta
-        contrast = self.contrast(sim, x, targets, free, beta, self.mode(config))
+        sim, beta, mode = updater.simulator, config.beta, self.mode(config)
+        contrast = self.contrast(sim, x, targets, free, beta, mode)
         if reduces_to_contrast(config):
             updater.apply(contrast, epoch)
             return
@@ -100,7 +99,7 @@ class AgnosticEP(Learner):
         state = clamped
         for k in range(config.rounds):
             if k:
-                state = sim.nudged(x, high, targets, warm=state)
+                state = sim.nudged(x, MODES[mode][1] * beta, targets, warm=state)
             slope_g, slope_b = updater.slopes(state)
             conductances = device.conductance(np.clip(device.relax(knobs_g, slope_g, eps_g), lo, hi))
             biases = BIAS_DEVICE.relax(knobs_b, slope_b, eps_b)
