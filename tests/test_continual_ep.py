@@ -127,7 +127,7 @@ def test_command_line_options():
 def test_learns_a_small_task():
     """A 4-6-2 network separating x0 + x1 from x2 + x3: continual EP learns it as pep does."""
     x, y = data(200)
-    run = trainer(epochs=20, beta=0.2)
+    run = trainer(epochs=20, beta=0.2, sweeps=6)
     loss0 = run.evaluate(x, y)[0]
     run.fit(x, y)
     loss, error = run.evaluate(x, y)
