@@ -228,7 +228,8 @@ class Simulator:
             raise ConvergenceError(
                 f"negative nudging beta={beta:g} S exceeds the {conductance[k]:.3g} S of "
                 f"resistors at output {self.circuit.outputs[k]!r}: the nudged circuit has no steady "
-                "state; use a smaller beta (or a positive-only algorithm: pep, pcpl, cl)")
+                "state; use a smaller beta (or a positive-only algorithm: pep, pcpl, cl, agnostic-ep --mode "
+                "optimistic, continual-ep)")
 
     def clamped(self, x: np.ndarray, values: np.ndarray, warm: np.ndarray) -> np.ndarray:
         """State with the outputs clamped to values (batch, n_outputs), volts."""
