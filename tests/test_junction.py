@@ -209,3 +209,12 @@ def test_cd_and_qp_refuse_isr_and_auto_takes_newton(solver):
         solve(circuit, solver=solver)
     assert solve(circuit).info["method"] == "newton"
     assert choose(circuit.compile(), None)[0] == ["newton"]
+
+
+@spice_test
+@pytest.mark.parametrize("nbv", ["", "nbv=1", "nbv=2.5"])
+def test_nbv_defaults_to_n_as_in_ngspice(nbv):
+    # near the breakdown knee the emission coefficient of the breakdown current decides v(b)
+    deck = f"t\nV1 a 0 -4.5\nR1 a b 35.12k\nD1 b 0 dd\n.model dd D(is=2.17e-11 n=1.168 bv=4.277 {nbv})\n.end\n"
+    reference = run_ngspice_op(deck.replace(".end", ".options reltol=1e-9 vntol=1e-12\n.op\n.end"))
+    assert solve(parse_netlist(deck)).voltage("b")[0] == pytest.approx(reference["b"], rel=1e-7)

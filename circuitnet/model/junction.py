@@ -28,11 +28,12 @@ from .physics import thermal_voltage
 CELSIUS_TO_KELVIN = 273.15
 
 #: modelled model parameters and ngspice's defaults (SI units; bv inf = no breakdown;
-#: tnom None = the circuit's; ikf 0 = no knee; isr 0 = no recombination current). NR and
+#: tnom None = the circuit's; nbv None = N, as in ngspice 39; ikf 0 = no knee; isr 0 = no
+#: recombination current). NR and
 #: the junction potential and grading (VJ, M, TM1, TM2, FC, TLEVC, TPB) act at DC only
 #: through the recombination current, so only where ISR is given and not 0.
 MODELLED: dict[str, float | None] = {
-    "is": 1e-14, "n": 1.0, "rs": 0.0, "bv": math.inf, "ibv": 1e-3, "nbv": 1.0, "ikf": 0.0,
+    "is": 1e-14, "n": 1.0, "rs": 0.0, "bv": math.inf, "ibv": 1e-3, "nbv": None, "ikf": 0.0,
     "eg": 1.11, "xti": 3.0, "tnom": None, "trs1": 0.0, "trs2": 0.0, "tcv": 0.0, "tlev": 0.0,
     "level": 1.0, "isr": 0.0, "nr": 1.0, "vj": 1.0, "m": 0.5, "tm1": 0.0, "tm2": 0.0, "fc": 0.5,
     "tlevc": 0.0, "tpb": 0.0,
@@ -186,7 +187,7 @@ def junction_of(params: dict[str, float], instance: dict[str, float], temp_c: fl
     saturation = scale * value("is") * growth(value("n"))
     dt = temperature - nominal
     series = value("rs") / scale * (1.0 + value("trs1") * dt + value("trs2") * dt * dt)
-    nbv_vt = value("nbv") * vt
+    nbv_vt = (value("n") if value("nbv") is None else value("nbv")) * vt
     breakdown = math.inf
     if value("bv") != math.inf:
         bv = value("bv") - value("tcv") * dt if value("tlev") == 0.0 else value("bv") * (1.0 - value("tcv") * dt)
