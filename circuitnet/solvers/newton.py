@@ -31,7 +31,7 @@ from ..errors import CircuitValidationError, ConvergenceError
 from ..model.junction import junction_current
 from ..model.topology import incidence_matrix
 from .coordinate_descent import State, _columns
-from .solution import Solution
+from .solution import LazyCurrents, Solution
 
 #: SuperLU settings: minimum-degree ordering on A + A^T, and symmetric mode with threshold
 #: pivoting (the diagonal is kept unless it is under a tenth of its column's largest entry,
@@ -68,7 +68,8 @@ def solve_conditions(cc: CompiledCircuit, conditions: Conditions, values: Circui
     x, strategy, iterations = system.solve(max(tol, 1e-14) * scale)
     v = system.voltages(x)
     residual = system.residual(x)
-    return Solution(nodes=cc.node_names[:cc.n_user], voltages=v[:, :cc.n_user], currents=system.currents(x, conditions),
+    return Solution(nodes=cc.node_names[:cc.n_user], voltages=v[:, :cc.n_user],
+                    currents=LazyCurrents(lambda: system.currents(x, conditions)),
                     solver="newton", sweeps=iterations, residual=residual, diode_violation=0.0,
                     seconds=time.perf_counter() - start, info={"strategy": strategy})
 
@@ -90,6 +91,8 @@ class NodalSystem:
         self._tie_rhs = self._tie_values()
         self._rows, self._cols, self._data = self._linear_part()
         self._linear: sp.csr_matrix | None = None
+        self._slots: tuple | None = None
+        self._junction_kept: np.ndarray | None = None
         self.shunt = 0.0
         self.source_scale = 1.0
 
@@ -141,28 +144,35 @@ class NodalSystem:
         return rhs
 
     def _matrix(self, slope: np.ndarray) -> sp.csc_matrix:
-        """The block-diagonal Jacobian for junction slopes (batch, n_junctions), siemens."""
-        cc = self.cc
-        a, c = self._unknown(cc.shock_a), self._unknown(cc.shock_c)
-        jr = np.concatenate([a, c, a, c])
-        jc = np.concatenate([a, c, c, a])
-        keep = (jr >= 0) & (jc >= 0)
-        shunt_nodes = np.arange(self.n_nodes) if self.shunt else np.zeros(0, dtype=np.int64)
-        offsets = np.arange(self.batch)[:, None] * self.size
-        rows = [(self._rows[None, :] + offsets).ravel()]
-        cols = [(self._cols[None, :] + offsets).ravel()]
-        data = [np.broadcast_to(self._data, (self.batch, len(self._data))).ravel()]
-        junction = np.concatenate([slope, slope, -slope, -slope], axis=1)[:, keep]
-        rows.append((jr[keep][None, :] + offsets).ravel())
-        cols.append((jc[keep][None, :] + offsets).ravel())
-        data.append(junction.ravel())
-        if self.shunt:
-            rows.append((shunt_nodes[None, :] + offsets).ravel())
-            cols.append((shunt_nodes[None, :] + offsets).ravel())
-            data.append(np.full(self.batch * self.n_nodes, self.shunt))
+        """The block-diagonal Jacobian for junction slopes (batch, n_junctions), siemens:
+        the entries of every example (the linear part, the four entries of each junction,
+        the gmin-stepping shunt on every node's diagonal) summed into the fixed pattern."""
+        indptr, indices, slot, nnz = self._pattern()
+        junction = np.concatenate([slope, slope, -slope, -slope], axis=1)[:, self._junction_kept]
+        shunt = np.full((self.batch, self.n_nodes), self.shunt)
+        entries = np.concatenate([np.broadcast_to(self._data, (self.batch, len(self._data))), junction, shunt], axis=1)
+        data = np.bincount(slot, weights=entries.ravel(), minlength=nnz)
         total = self.batch * self.size
-        return sp.csc_matrix((np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))),
-                             shape=(total, total))
+        return sp.csc_matrix((data, indices, indptr), shape=(total, total))
+
+    def _pattern(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The Jacobian's sparsity pattern, the same at every iteration (cached): CSC indptr
+        and indices, the pattern slot of each entry in `_matrix`'s order, and the slot count."""
+        if self._slots is None:
+            cc = self.cc
+            a, c = self._unknown(cc.shock_a), self._unknown(cc.shock_c)
+            jr, jc = np.concatenate([a, c, a, c]), np.concatenate([a, c, c, a])
+            self._junction_kept = (jr >= 0) & (jc >= 0)
+            nodes = np.arange(self.n_nodes)
+            rows = np.concatenate([self._rows, jr[self._junction_kept], nodes])
+            cols = np.concatenate([self._cols, jc[self._junction_kept], nodes])
+            offsets = np.arange(self.batch)[:, None] * self.size
+            total = self.batch * self.size
+            key = (cols[None, :] + offsets).ravel().astype(np.int64) * total + (rows[None, :] + offsets).ravel()
+            unique, slot = np.unique(key, return_inverse=True)
+            indptr = np.searchsorted(unique // total, np.arange(total + 1))
+            self._slots = (indptr, unique % total, slot, len(unique))
+        return self._slots
 
     def _rhs(self, current: np.ndarray, slope: np.ndarray, vj: np.ndarray) -> np.ndarray:
         """Right-hand side (batch, size) for junctions linearised at vj (batch, n_junctions)."""
