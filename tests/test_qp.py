@@ -174,3 +174,12 @@ def test_the_kirchhoff_check_refuses_a_term_it_cannot_sum(monkeypatch):
     with pytest.raises(CircuitValidationError, match=r"e1: the Kirchhoff check of the reference solvers does not "
                                                      r"model a voltage-controlled voltage source"):
         solve(build(*AMPLIFIER), solver="qp")
+
+
+def test_a_high_gain_vcvs_loop_is_a_convergence_error_not_an_infeasible_diode_claim():
+    # an inverting op-amp (gain 1e5) with Shockley clamps: no ideal diode anywhere
+    deck = ("t\nV1 in 0 1\nR1 in m 1k\nR2 m out 10k\nE1 out 0 0 m 1e5\nD1 out c dd\nVc c 0 2\n"
+            ".model dd D (is=1e-14)\n.end\n")
+    with pytest.raises(ConvergenceError, match="without ideal diodes is a numerical failure.*'newton' or 'auto'"):
+        solve(parse_netlist(deck), solver="qp")
+    assert solve(parse_netlist(deck)).voltage("out")[0] == pytest.approx(-10.0, rel=1e-3)

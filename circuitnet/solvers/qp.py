@@ -209,7 +209,8 @@ class EnergyProgram:
             values.append(element.value * (cplus - cminus))
         return np.array(values)
 
-    def _solve_once(self, b: int, vcvs_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    def _solve_once(self, b: int, vcvs_values: np.ndarray, passes: int = 0) -> tuple[np.ndarray, np.ndarray,
+                                                                                  np.ndarray, bool]:
         """Clarabel, then Newton polishing: (v, equality multipliers, diode multipliers, inaccurate)."""
         rhs = self._rhs(b, vcvs_values)
         self.rhs.value = rhs
@@ -221,6 +222,13 @@ class EnergyProgram:
         except self.cp.error.SolverError as error:
             raise ConvergenceError(f"qp: Clarabel failed on example {b}: {error}") from None
         status = self.problem.status
+        if status in ("infeasible", "infeasible_inaccurate") and not self.ideal:
+            raise ConvergenceError(
+                f"qp: Clarabel reported the program infeasible on example {b}, which without ideal "
+                f"diodes is a numerical failure: "
+                + (f"after {passes} fixed-point passes the VCVS outputs reach {np.abs(vcvs_values).max():.3g} V, "
+                   f"as a high-gain feedback loop does under these passes; use solver 'newton' or 'auto'"
+                   if len(self.vcvs) else "use solver 'newton' or 'auto'"))
         if status in ("infeasible", "infeasible_inaccurate"):
             raise InfeasibleCircuitError(
                 f"example {b}: the ideal-diode constraints v_anode - v_cathode <= vf cannot all "
@@ -238,7 +246,7 @@ class EnergyProgram:
         passes, last_change = 0, math.inf
         growing = 0
         while True:
-            v, eq, ineq, inaccurate = self._solve_once(b, values)
+            v, eq, ineq, inaccurate = self._solve_once(b, values, passes)
             passes += 1
             new = self._control(v)
             change = float(np.max(np.abs(new - values), initial=0.0))
