@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from ..errors import CircuitError
@@ -42,6 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     except CircuitError as error:
         print(f"circuitnet {args.verb}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `circuitnet solve ... | head`: the reader has gone, stay quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:  # a missing file, a directory, no permission
+        where = f"cannot read {error.filename}: " if error.filename else ""
+        print(f"circuitnet {args.verb}: error: {where}{error.strerror or error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        hint = "; the run directory keeps every finished epoch: continue with the same command and --resume" \
+            if args.verb == "train" else ""
+        print(f"circuitnet {args.verb}: interrupted{hint}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
