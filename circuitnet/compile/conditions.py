@@ -187,5 +187,5 @@ def check_nodes(table: SourceTable, extra: Nudge | Clamp | None, batch: int) -> 
     if isinstance(extra, Nudge):
         finite_real(extra.beta, "the nudge's beta")
     if np.atleast_2d(values).shape != (batch, len(extra.nodes)):
-        raise DataError(f"{type(extra).__name__.lower()} values have shape {np.shape(values)}, "
+        raise DataError(f"{what} values have shape {np.shape(values)}, "
                         f"expected ({batch}, {len(extra.nodes)})")

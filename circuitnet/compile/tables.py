@@ -140,6 +140,12 @@ class CompiledCircuit:
         return len(self.grp_ptr) - 1
 
     @property
+    def plain_junctions(self) -> bool:
+        """Every Shockley junction follows the plain exponential (no breakdown, knee or
+        recombination current): the law cd and qp model; newton models them all."""
+        return not (np.isfinite(self.shock_bv).any() or (self.shock_ikf > 0).any() or (self.shock_isr > 0).any())
+
+    @property
     def nonsymmetric(self) -> bool:
         """The circuit has G, F or H cards: only the newton solver takes it."""
         return bool(self.couplings.names or self.ccvs_names)

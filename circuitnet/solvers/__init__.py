@@ -5,9 +5,9 @@ import importlib
 
 import numpy as np
 
-from ..compile.conditions import Clamp, Inputs, Nudge, finite_real, make_conditions
+from ..compile.conditions import Clamp, Inputs, Nudge, make_conditions
 from ..compile.tables import CompiledCircuit
-from ..compile.values import CircuitValues
+from ..compile.values import CircuitValues, finite_real
 from ..errors import CircuitValidationError, ConvergenceError, DataError
 from ..model.circuit import Circuit
 from .solution import Solution
@@ -110,9 +110,9 @@ def _check_settings(tol: float, max_sweeps: int, sweeps: int | None, warm_start)
 
 
 def finite_answer(solution: Solution) -> Solution:
-    """The solution, or ConvergenceError naming the first node whose voltage (or the first
-    element whose current) is NaN or infinite: values too large for float64 (a source near
-    1e300 V, a resistance near 1e-308 ohm) end there, never in an answer."""
+    """The solution, or ConvergenceError naming the first node whose voltage is NaN or
+    infinite: values too large for float64 (a source near 1e300 V, a resistance near
+    1e-308 ohm) end there, never in an answer."""
     bad = ~np.isfinite(solution.voltages)
     if bad.any():
         node = solution.nodes[int(np.flatnonzero(bad.any(axis=0))[0])]

@@ -45,7 +45,7 @@ def solve_conditions(circuit: Circuit | CompiledCircuit, conditions: Conditions,
     start = time.perf_counter()
     cc = circuit if isinstance(circuit, CompiledCircuit) else circuit.compile()
     values = cc.netlist_values if values is None else values
-    if np.isfinite(cc.shock_bv).any() or (cc.shock_ikf > 0).any() or (cc.shock_isr > 0).any():
+    if not cc.plain_junctions:
         raise CircuitValidationError(
             "breakdown (BV), the knee current (IKF) and the recombination current (ISR) are modelled "
             "by the newton solver; coordinate descent keeps the plain exponential (use solver='newton' or 'auto')")

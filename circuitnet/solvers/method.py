@@ -15,8 +15,6 @@ records the method, the reason and every handover.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..compile.tables import CompiledCircuit
 from ..errors import ConvergenceError
 
@@ -33,15 +31,9 @@ def choose(cc: CompiledCircuit, sweeps: int | None) -> tuple[list[str], str]:
         return (["cd", "qp"] if not len(cc.vcvs_names) else ["cd"]), reason
     if smooth or cc.n_groups == 0:
         what = "Shockley diodes" if len(cc.shock_a) else "VCVS" if len(cc.vcvs_names) else "no free node"
-        chain = ["newton"] + (["qp"] if not len(cc.vcvs_names) and qp_models_it(cc) else [])
+        chain = ["newton"] + (["qp"] if not len(cc.vcvs_names) and cc.plain_junctions else [])
         return chain, f"{what}: Newton on the nodal equations"
     return ["cd", "newton"], "resistors and sources only: coordinate descent with the exact polish"
-
-
-def qp_models_it(cc: CompiledCircuit) -> bool:
-    """Whether the qp reference models every junction of `cc` (no breakdown, no knee, no
-    recombination current)."""
-    return not (np.isfinite(cc.shock_bv).any() or (cc.shock_ikf > 0).any() or (cc.shock_isr > 0).any())
 
 
 def run_chain(methods: list[str], reason: str, attempt) -> object:

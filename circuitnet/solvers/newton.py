@@ -92,7 +92,6 @@ class NodalSystem:
         self._rows, self._cols, self._data = self._linear_part()
         self._linear: sp.csr_matrix | None = None
         self._slots: tuple | None = None
-        self._junction_kept: np.ndarray | None = None
         self.shunt = 0.0
         self.source_scale = 1.0
 
@@ -147,31 +146,32 @@ class NodalSystem:
         """The block-diagonal Jacobian for junction slopes (batch, n_junctions), siemens:
         the entries of every example (the linear part, the four entries of each junction,
         the gmin-stepping shunt on every node's diagonal) summed into the fixed pattern."""
-        indptr, indices, slot, nnz = self._pattern()
-        junction = np.concatenate([slope, slope, -slope, -slope], axis=1)[:, self._junction_kept]
+        indptr, indices, slot, nnz, kept = self._pattern()
+        junction = np.concatenate([slope, slope, -slope, -slope], axis=1)[:, kept]
         shunt = np.full((self.batch, self.n_nodes), self.shunt)
         entries = np.concatenate([np.broadcast_to(self._data, (self.batch, len(self._data))), junction, shunt], axis=1)
         data = np.bincount(slot, weights=entries.ravel(), minlength=nnz)
         total = self.batch * self.size
         return sp.csc_matrix((data, indices, indptr), shape=(total, total))
 
-    def _pattern(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    def _pattern(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
         """The Jacobian's sparsity pattern, the same at every iteration (cached): CSC indptr
-        and indices, the pattern slot of each entry in `_matrix`'s order, and the slot count."""
+        and indices, the pattern slot of each entry in `_matrix`'s order, the slot count, and
+        which of the four entries per junction fall on unknowns (not on ground)."""
         if self._slots is None:
             cc = self.cc
             a, c = self._unknown(cc.shock_a), self._unknown(cc.shock_c)
             jr, jc = np.concatenate([a, c, a, c]), np.concatenate([a, c, c, a])
-            self._junction_kept = (jr >= 0) & (jc >= 0)
+            kept = (jr >= 0) & (jc >= 0)
             nodes = np.arange(self.n_nodes)
-            rows = np.concatenate([self._rows, jr[self._junction_kept], nodes])
-            cols = np.concatenate([self._cols, jc[self._junction_kept], nodes])
+            rows = np.concatenate([self._rows, jr[kept], nodes])
+            cols = np.concatenate([self._cols, jc[kept], nodes])
             offsets = np.arange(self.batch)[:, None] * self.size
             total = self.batch * self.size
             key = (cols[None, :] + offsets).ravel().astype(np.int64) * total + (rows[None, :] + offsets).ravel()
             unique, slot = np.unique(key, return_inverse=True)
             indptr = np.searchsorted(unique // total, np.arange(total + 1))
-            self._slots = (indptr, unique % total, slot, len(unique))
+            self._slots = (indptr, unique % total, slot, len(unique), kept)
         return self._slots
 
     def _rhs(self, current: np.ndarray, slope: np.ndarray, vj: np.ndarray) -> np.ndarray:
@@ -265,7 +265,7 @@ class NodalSystem:
         linear = self._linear_matrix()[:n] @ x.reshape(self.batch, self.size).T
         v = self.voltages(x)
         current, _ = self._law(v[:, cc.shock_a] - v[:, cc.shock_c])
-        junctions = -incidence_matrix(cc.shock_a, cc.shock_c, cc.n_all)[:n] @ current.T
+        junctions = -cc.incidence()[2][:n] @ current.T
         return (linear + junctions).T - self.state.inj[:, :n]
 
     def residual(self, x: np.ndarray) -> float:
