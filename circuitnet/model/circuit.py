@@ -75,6 +75,11 @@ class DcSweep:
     location: Location | None = field(default=None, compare=False)
 
 
+#: Circuit fields that are ngspice `.options` of the same name (temp, tnom in degrees
+#: Celsius; gmin in siemens): read by the parser, written by the writer and the spice backend.
+SPICE_OPTION_FIELDS = ("temp", "tnom", "gmin")
+
+
 @dataclass
 class Circuit:
     """A netlist's circuit: elements in card order, diode models and training metadata.

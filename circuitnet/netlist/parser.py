@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import Location, NetlistSyntaxError
-from ..model.circuit import Circuit, DcSweep
+from ..model.circuit import SPICE_OPTION_FIELDS, Circuit, DcSweep
 from ..model.elements import DIODE, ELEMENT_KINDS, DiodeModel, Element, ElementKind
 from ..model.topology import GROUND, canonical_node, is_ground
 from .directives import Directives
@@ -51,7 +51,6 @@ from .units import parse_value
 _SKIPPED = frozenset({".op", ".print", ".plot", ".save", ".probe", ".title", ".width"})
 _OPTIONS = frozenset({".option", ".options", ".opt"})
 #: `.options` keys circuitnet reads, and the Circuit field each sets (the others are skipped).
-_OPTION_FIELDS = {"temp": "temp", "tnom": "tnom", "gmin": "gmin"}
 _ANALYSES = frozenset({".tran", ".ac", ".noise", ".tf", ".sens", ".pz", ".disto",
                        ".sp", ".pss", ".four", ".meas", ".measure"})
 #: positional instance parameters after a model name, per element letter (ngspice's D card: area).
@@ -354,10 +353,10 @@ class _Parser:
                 continue
             for word in words[1:]:
                 key, _, raw = word.partition("=")
-                if key in _OPTION_FIELDS:
+                if key in SPICE_OPTION_FIELDS:
                     if not raw:
                         raise _fail(f".options {key} needs a value: {key}=VALUE", card)
-                    setattr(self.circuit, _OPTION_FIELDS[key],
+                    setattr(self.circuit, key,
                             self.value(raw, self.scope, card, f"option {key}"))
         if temp_card is not None:
             self.circuit.temp = self.value(tokens(temp_card.text)[1], self.scope, temp_card, "temperature")

@@ -24,7 +24,7 @@ import math
 import re
 
 from ..errors import CircuitValidationError
-from ..model.circuit import Bounds, Circuit, DcSweep
+from ..model.circuit import SPICE_OPTION_FIELDS, Bounds, Circuit, DcSweep
 from ..model.elements import DIODE_DEFAULTS, DiodeModel, Element
 from ..model.physics import THERMAL_VOLTAGE
 from .units import format_value
@@ -36,8 +36,6 @@ _IS_IDEAL, _N_IDEAL, _IS_FLOOR = 1e-15, 1e-4, 1e-20
 _NAME = re.compile(r"[^\s=(),{}';$]+")
 _DEFAULTS = Circuit()
 _DEFAULT_TRAINABLE = _DEFAULTS.trainable
-#: Circuit fields written as `.options` (temp, tnom in degrees Celsius; gmin in siemens).
-_OPTIONS = ("temp", "tnom", "gmin")
 
 
 def ideal_spice_params(vf: float) -> dict[str, float]:
@@ -143,7 +141,7 @@ def _element_card(element: Element) -> str:
 
 def _options_line(circuit: Circuit) -> list[str]:
     """`.options temp= tnom= gmin=` for the fields that differ from ngspice's defaults."""
-    words = [f"{key}={format_value(getattr(circuit, key))}" for key in _OPTIONS
+    words = [f"{key}={format_value(getattr(circuit, key))}" for key in SPICE_OPTION_FIELDS
              if getattr(circuit, key) != getattr(_DEFAULTS, key)]
     return [".options " + " ".join(words)] if words else []
 

@@ -12,7 +12,7 @@ VCVS outputs, `@rname[i]` for resistors, `@dname[id]` for diodes (junction curre
 including ngspice's GMIN, the same as the series-RS current), and the source value for
 current sources (no vector); elements open at DC (a K card) carry none. ngspice runs with
 tight tolerances (`SPICE_OPTIONS`), so a Shockley circuit's operating point agrees with the
-exact one to about 1e-10 V; the deck's own gmin, temp and tnom (`CIRCUIT_OPTIONS`) are
+exact one to about 1e-10 V; the deck's own gmin, temp and tnom (`SPICE_OPTION_FIELDS`) are
 passed with them (`options_of`), since they change the answer.
 
 Inductors and capacitors are written with their inductance and capacitance, not the 0 V
@@ -40,7 +40,7 @@ import numpy as np
 
 from ..compile.conditions import Conditions
 from ..errors import ConvergenceError, SolverUnavailableError
-from ..model.circuit import Circuit
+from ..model.circuit import SPICE_OPTION_FIELDS, Circuit
 from ..model.elements import RESISTOR, VOLTAGE_SOURCE, Element, Term
 from ..model.topology import GROUND
 from . import DEFAULT_TOL
@@ -50,11 +50,8 @@ from .solution import Solution
 INSTALL_HINT = ("the spice solver needs ngspice's shared library and PySpice: "
                 "apt-get install ngspice libngspice0 libngspice0-dev and pip install PySpice")
 #: ngspice's tolerances, written as `.options` into every netlist the spice solver loads
-#: together with the circuit's CIRCUIT_OPTIONS (`options_of`).
+#: together with the circuit's `SPICE_OPTION_FIELDS` (`options_of`).
 SPICE_OPTIONS = {"reltol": 1e-9, "abstol": 1e-15, "vntol": 1e-12, "itl1": 1000}
-#: Circuit fields that are ngspice options of the same name: gmin (siemens, across every
-#: junction), temp and tnom (degrees Celsius).
-CIRCUIT_OPTIONS = ("gmin", "temp", "tnom")
 
 #: volts: spice and the exact solvers agree this well on circuits without ideal diodes.
 SHOCKLEY_TOLERANCE = 1e-6
@@ -132,7 +129,7 @@ def with_conditions(circuit: Circuit, conditions: Conditions) -> tuple[Circuit, 
 def options_of(circuit: Circuit) -> dict[str, float]:
     """Every `.options` value ngspice runs `circuit` with: `SPICE_OPTIONS` and the
     circuit's gmin (siemens), temp and tnom (degrees Celsius)."""
-    return {**SPICE_OPTIONS, **{key: getattr(circuit, key) for key in CIRCUIT_OPTIONS}}
+    return {**SPICE_OPTIONS, **{key: getattr(circuit, key) for key in SPICE_OPTION_FIELDS}}
 
 
 def netlist_text(circuit: Circuit) -> str:
