@@ -6,9 +6,9 @@
   split 80/20 (stratified, fixed seed);
 - `mnist:DIR`: the four MNIST IDX files in DIR, gzipped (`.gz`) or raw, pixels scaled
   from 0..255 to [0, 1]; `download_mnist(DIR)` fetches them where there is internet;
-- `csv:PATH`: one example per row, `feature, ..., feature, label`, an optional header
-  line; features already in [0, 1] are kept, otherwise each column is min-max scaled to
-  [0, 1]; split 80/20 like digits.
+- `csv:PATH`: UTF-8 (a byte-order mark allowed), one example per row, `feature, ...,
+  feature, label`, an optional header line; features already in [0, 1] are kept,
+  otherwise each column is min-max scaled to [0, 1]; split 80/20 like digits.
 """
 from __future__ import annotations
 
@@ -224,7 +224,7 @@ def load_csv(path: str | os.PathLike, seed: int = 0) -> Dataset:
     """A CSV file of `feature, ..., feature, label` rows, split 80/20."""
     path = Path(path)
     try:
-        lines = path.read_text().splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # -sig: drop a byte-order mark
     except (OSError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot read: {error}") from None
     rows = [(n, line) for n, line in enumerate(lines, 1) if line.strip() and not line.startswith("#")]

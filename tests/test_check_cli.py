@@ -91,3 +91,30 @@ def test_a_circuit_error_is_not_taken_for_a_refusal(tmp_path, capsys):
     assert main(["check", str(deck)]) == 2
     err = capsys.readouterr().err
     assert "no DC path to ground" in err and "fewer than two solvers" not in err  # not four refusals
+
+
+def test_without_pyspice_the_other_solvers_are_compared_and_spice_is_named(monkeypatch, capsys):
+    """PySpice missing (its import fails): check compares cd, newton and qp where they model the
+    netlist, says spice was skipped and what to install, and exits 0."""
+    import sys
+
+    from circuitnet.solvers import spice
+
+    monkeypatch.setattr(spice, "_SESSION", None)
+    monkeypatch.setitem(sys.modules, "PySpice.Spice.NgSpice.Shared", None)  # import fails
+    assert main(["check", str(ROOT / "netlists" / "clipper.cir")]) == 0
+    out = capsys.readouterr().out
+    assert "spice" not in out.splitlines()[0] and "cd vs qp" in out and "all solvers agree" in out
+    skipped = next(line for line in out.splitlines() if line.startswith("skipped spice"))
+    assert "not installed" in skipped and "pip install PySpice" in skipped and "apt-get install ngspice" in skipped
+    assert main(["check", str(ROOT / "netlists" / "clipper.cir"), "--solvers", "cd,spice"]) == 2  # named: must run
+    assert "pip install PySpice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, message", [(["--samples", "0"], "--samples must be an integer >= 1, got 0"),
+                                             (["--samples", "-3"], "--samples must be an integer >= 1, got -3"),
+                                             (["--seed", "-1"], "--seed must be an integer >= 0, got -1")])
+def test_bad_counts_are_one_line_errors(capsys, option, message):
+    assert main(["check", str(ROOT / "netlists" / "xor.cir"), "--solvers", "cd,qp", *option]) == 2
+    err = capsys.readouterr().err
+    assert err == f"circuitnet check: error: {message}\n"

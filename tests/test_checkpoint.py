@@ -286,3 +286,49 @@ def test_trainer_resumes_from_a_checkpoint_file(tmp_path):
     np.testing.assert_array_equal(resumed.conductances_, whole.conductances_)
     np.testing.assert_array_equal(resumed.biases_, whole.biases_)
     assert [r.train_loss for r in resumed.history_] == [r.train_loss for r in whole.history_]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_checkpoint_permissions_follow_the_umask(tmp_path, netlist, trained, umask, mode):
+    """Like any new file (open, write_text): 0666 less the umask, not mkstemp's 0600."""
+    old = os.umask(umask)
+    try:
+        save_checkpoint(tmp_path / "last.npz", state_of(trained, 1), netlist, "xor.cir")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "last.npz").stat().st_mode & 0o777 == mode
+
+
+def test_orphaned_temporaries_are_removed(tmp_path, netlist, trained):
+    from circuitnet.learning.checkpoint import remove_temporaries
+
+    path = tmp_path / "last.npz"
+    save_checkpoint(path, state_of(trained, 1), netlist, "xor.cir")
+    (tmp_path / ".last.npz.0123456789ab.tmp").write_bytes(b"PK half a zip")
+    (tmp_path / ".best.npz.0123456789ab.tmp").write_bytes(b"PK another file's")
+    remove_temporaries(path)
+    assert sorted(os.listdir(tmp_path)) == [".best.npz.0123456789ab.tmp", "last.npz"]
+
+
+def test_a_zip_header_damaged_into_unsupported_features_is_a_data_error(tmp_path, netlist, trained):
+    """A flipped flag bit that claims encryption, or a compression method zipfile lacks,
+    makes zipfile raise RuntimeError / NotImplementedError: DataError too."""
+    path = tmp_path / "last.npz"
+    save_checkpoint(path, state_of(trained, 1), netlist, "xor.cir")
+    good = path.read_bytes()
+    central = good.index(b"PK\x01\x02")  # the first central directory entry
+    for offset, value in ((8, b"\x01\x00"), (10, b"\x63\x00")):  # flags: encrypted; method 99
+        data = bytearray(good)
+        data[central + offset:central + offset + 2] = value
+        path.write_bytes(bytes(data))
+        with pytest.raises(DataError, match="cannot read checkpoint"):
+            load_releasing(path)
+
+
+def test_a_checkpoint_without_the_optimizer_state_cannot_resume(tmp_path, netlist, trained):
+    from circuitnet.learning.trainer import Trainer
+
+    state = state_of(trained, 1)
+    del state["velocity_b"], state["history"]
+    with pytest.raises(DataError, match="the checkpoint lacks history, velocity_b"):
+        Trainer(parse_netlist(netlist, "xor.cir")).load_state(state)

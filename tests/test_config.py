@@ -63,10 +63,18 @@ def test_help_shows_the_config_defaults(capsys):
         assert f"{algorithm.name} {algorithm.description}" in text
 
 
-def test_resume_keeps_the_stored_settings_but_epochs():
-    stored = TrainingConfig(beta=0.1, epochs=2, progress=True).to_dict()
+def test_resume_overrides_the_stored_settings_with_the_options_given():
+    """Options given on the command line win over config.json's; the others keep the stored
+    value, not TrainingConfig's default (argparse leaves an option not given out)."""
+    stored = TrainingConfig(beta=0.1, lr=0.02, epochs=2, momentum=0.0, progress=True).to_dict()
     resumed = training_config(parse("--epochs", "5", "--beta", "0.3", "--quiet"), stored)
-    assert resumed == TrainingConfig(beta=0.1, epochs=5)
+    assert resumed == TrainingConfig(beta=0.3, lr=0.02, epochs=5, momentum=0.0)
+
+
+def test_tol_on_resume_leaves_fixed_sweep_mode():
+    stored = TrainingConfig(sweeps=5).to_dict()
+    assert training_config(parse("--tol", "1e-8"), stored).sweeps is None
+    assert training_config(parse("--lr", "0.5"), stored).sweeps == 5
 
 
 def test_json_round_trip():

@@ -110,6 +110,19 @@ def test_csv(tmp_path):
     assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
 
 
+@pytest.mark.parametrize("header", [[], ["x0,x1,label"]])
+def test_csv_with_a_byte_order_mark_keeps_its_first_row(tmp_path, header):
+    """A spreadsheet's 'CSV UTF-8' starts with U+FEFF: its first data row is not taken for a
+    header (nor is a real header taken for data)."""
+    rows = header + [f"{i / 20:.2f},{1 - i / 20:.2f},{i % 2}" for i in range(20)]
+    path = tmp_path / "excel.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    data = load_dataset(f"csv:{path}")
+    x = np.concatenate([data.x_train, data.x_test])
+    assert len(x) == 20 and any(np.allclose(row, [0.0, 1.0]) for row in x)  # row 0 kept
+
+
 @pytest.mark.parametrize("rows, message", [
     (["0.1,0.2,1", "0.3,0.4"], ":2: 2 columns, expected 3"),
     (["0.1,0.2,1", "0.3,x,0"], ":2: not a number"),

@@ -1,6 +1,8 @@
 """EP's gradient estimates against the true gradient (docs/design.md section 4: the central test)."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -90,8 +92,6 @@ def test_gradcheck_cli_class_mismatch(tmp_path, capsys):
 
 
 def test_gradcheck_cli_json(tmp_path, capsys):
-    import json
-
     from circuitnet.cli import main
     from circuitnet.learning.algorithms import ALGORITHMS
     from circuitnet.netlist import write_netlist
@@ -120,3 +120,61 @@ def test_physical_procedures_on_the_bundled_digits_network():
     report = gradient_check(circuit, data.x_train[pick], np.eye(10)[data.y_train[pick]], [1e-3],
                             algorithms=["agnostic-ep", "continual-ep"])
     assert report.errors["agnostic-ep"][0] < 1e-2 and report.errors["continual-ep"][0] < 1e-2
+
+
+@pytest.fixture
+def single_output(tmp_path):
+    """A 2-3-1 network (one output: a binary classifier, as `train` takes it) and a 30-row CSV of
+    two features and a 0/1 label."""
+    from circuitnet.netlist import write_netlist
+
+    netlist = tmp_path / "one.cir"
+    write_netlist(build_drn(2, [3], 1, gain=2.0, seed=0), netlist)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(30, 2))
+    data = tmp_path / "and.csv"
+    np.savetxt(data, np.c_[x, (x[:, 0] > 0.5) & (x[:, 1] > 0.5)], delimiter=",", fmt="%.4f")
+    return netlist, f"csv:{data}"
+
+
+def test_gradcheck_cli_on_a_single_output_network(single_output, capsys):
+    """Its targets are the labels themselves (0 V or 1 V), as the Trainer sets them."""
+    from circuitnet.cli import main
+
+    netlist, data = single_output
+    assert main(["gradcheck", str(netlist), "--data", data, "--beta", "0.01", "--samples", "3", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cep"]["0.0001"] < 0.1 * report["cep"]["0.01"]  # beta^2: the gradient of the right loss
+
+
+def test_sample_batch_targets_are_the_trainers(single_output):
+    from circuitnet.datasets import load_dataset
+    from circuitnet.learning.gradcheck import sample_batch
+    from circuitnet.learning.trainer import Trainer
+    from circuitnet.netlist import read_netlist
+
+    netlist, data = single_output
+    circuit, dataset = read_netlist(netlist), load_dataset(data)
+    x, targets = sample_batch(circuit, dataset, 5, seed=1)
+    rows = [int(np.flatnonzero((dataset.x_train == row).all(axis=1))[0]) for row in x]
+    np.testing.assert_array_equal(targets, Trainer(circuit).targets(dataset.y_train[rows]))
+    assert targets.shape == (5, 1)
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--beta", "inf"], "beta must be a finite number > 0, got inf"),
+    (["--beta", "nan"], "beta must be a finite number > 0, got nan"),
+    (["--beta", "0"], "beta must be a finite number > 0, got 0.0"),
+    (["--beta", "-0.1"], "beta must be a finite number > 0, got -0.1"),
+    (["--rate", "0"], "rate must be a finite number > 0, got 0.0"),
+    (["--rate", "inf"], "rate must be a finite number > 0, got inf"),
+    (["--samples", "0"], "samples must be an integer from 1 to the 24 training examples of and, got 0"),
+    (["--samples", "25"], "samples must be an integer from 1 to the 24 training examples of and, got 25"),
+    (["--seed", "-1"], "seed must be an integer >= 0, got -1"),
+])
+def test_gradcheck_cli_bad_options_are_one_line_errors(single_output, capsys, options, message):
+    from circuitnet.cli import main
+
+    netlist, data = single_output
+    assert main(["gradcheck", str(netlist), "--data", data, *options]) == 2
+    assert capsys.readouterr().err == f"circuitnet gradcheck: error: {message}\n"

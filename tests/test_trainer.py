@@ -144,7 +144,9 @@ def test_run_directory_and_export(netlist, tmp_path):
     extended = train_cli(netlist, "--out", run, "--resume", "--epochs", "2", "--quiet")
     assert "resuming" in extended.stdout and "epoch 2/2" in extended.stdout
     assert load_checkpoint(run / "last.npz").epoch == 2
-    assert json.loads((run / "config.json").read_text()) == config  # the run's record stays as created
+    resumed = json.loads((run / "config.json").read_text())  # the settings the run now uses
+    assert resumed["settings"] == {**config["settings"], "epochs": 2, "progress": False}
+    assert {key: resumed[key] for key in config} == {**config, "settings": resumed["settings"]}
     assert is_trained_run(run) and is_trained_run(run / "best.npz") and not is_trained_run(netlist)
 
     from circuitnet.datasets import load_dataset

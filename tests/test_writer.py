@@ -112,6 +112,18 @@ def test_layout_of_the_written_netlist():
     assert write_netlist(circuit, analysis=None).splitlines()[-2:] == ["r2 c 0 1.0", ".end"]
 
 
+def test_write_netlist_to_a_file_returns_the_text_too(tmp_path):
+    circuit = parse_netlist("t\n*@ output a\nV1 a 0 1\nR1 a 0 1k\n", "t.cir")
+    path = tmp_path / "out.cir"
+    text = write_netlist(circuit, path)
+    assert text == write_netlist(circuit) and path.read_text(encoding="utf-8") == text
+    write_netlist(circuit, str(path), analysis=None)  # a str path; the file is replaced
+    assert path.read_text(encoding="utf-8") == write_netlist(circuit, analysis=None)
+    assert read_netlist(path) == parse_netlist(text, str(path))
+    with pytest.raises(OSError):
+        write_netlist(circuit, tmp_path / "no" / "such" / "dir.cir")
+
+
 def test_default_metadata_writes_no_directives():
     text = write_netlist(parse_netlist("t\nR1 a 0 1\n"))
     assert "*@" not in text

@@ -1,7 +1,8 @@
 """`circuitnet check NETLIST [--solvers cd,qp,spice] [--samples N] [--seed S]`: cross-check solvers.
 
 Solves the netlist with every solver named, by default every one of cd, newton, qp and
-spice that models it (one that refuses it, such as qp on a G card, is skipped and named),
+spice that models it (one that refuses it, such as qp on a G card, or that is not installed,
+such as spice without PySpice and ngspice, is skipped and named with what to install),
 for a netlist with `*@ input` sources on N random input vectors in [0, 1]; prints the
 largest voltage and current difference of every pair of solvers with its tolerance, and
 exits 1 when a difference exceeds it.
@@ -18,7 +19,7 @@ import itertools
 
 import numpy as np
 
-from ..errors import CircuitValidationError
+from ..errors import CircuitValidationError, SolverUnavailableError
 from ..model.circuit import Circuit
 from ..model.elements import Term
 from ..solvers.solution import Solution
@@ -57,25 +58,30 @@ def run(args: argparse.Namespace) -> int:
         unknown = [s for s in names if s not in SOLVERS]
         if unknown or len(names) < 2:
             raise CircuitValidationError(f"--solvers needs two or more of {', '.join(SOLVERS)}, got {args.solvers!r}")
+    for flag, value, least in (("--samples", args.samples, 1), ("--seed", args.seed, 0)):
+        if value < least:
+            raise CircuitValidationError(f"{flag} must be an integer >= {least}, got {value}")
     circuit = read_netlist(args.netlist)
     circuit.validate()  # so that a refusal below is the solver's, not the circuit's
     inputs = random_inputs(circuit, args.samples, args.seed)
-    solutions, refusals = {}, {}
+    solutions, refusals, missing = {}, {}, {}
     for name in names:
         try:
             solutions[name] = solve(circuit, inputs, solver=name)
-        except CircuitValidationError as error:
+        except (CircuitValidationError, SolverUnavailableError) as error:
             if args.solvers is not None:
                 raise
-            refusals[name] = str(error)
+            (missing if isinstance(error, SolverUnavailableError) else refusals)[name] = str(error)
     if len(solutions) < 2:
         raise CircuitValidationError(f"fewer than two solvers model {args.netlist}: "
-                                     + "; ".join(f"{n}: {why}" for n, why in refusals.items()))
+                                     + "; ".join(f"{n}: {why}" for n, why in {**refusals, **missing}.items()))
     batch = next(iter(solutions.values())).batch
     what = f"{batch} random input vector(s), seed {args.seed}" if inputs is not None else "the netlist's source values"
     print(f"circuitnet check {args.netlist}: {', '.join(solutions)} on {what}")
     for name, why in refusals.items():
         print(f"skipped {name}, which does not model the netlist: {why}")
+    for name, why in missing.items():
+        print(f"skipped {name}, which is not installed: {why}")
     rows = [compare(circuit, solutions[a], solutions[b]) for a, b in itertools.combinations(solutions, 2)]
     print(format_table(rows))
     print(f"tolerance: 1e-06 V between exact solvers ({', '.join(EXACT)}); pairs with spice add the forward-drop "

@@ -1,8 +1,9 @@
-"""`circuitnet export INPUT -o FILE.cir [--snap E24|E96|levels=N]`: a flat netlist for ngspice.
+"""`circuitnet export INPUT -o FILE.cir [--best] [--snap E24|E96|levels=N]`: a flat netlist for ngspice.
 
-INPUT is a netlist, a training run directory (its last.npz) or a checkpoint .npz, read by
-the first loader in LOADERS that accepts it. With --snap, or for a trained run, a CSV bill
-of materials is written beside the netlist as `<stem>.bom.csv`.
+INPUT is a netlist, a training run directory (its last.npz: the latest epoch; with --best
+its best.npz: the lowest test error) or a checkpoint .npz, read by the first loader in
+LOADERS that accepts it. With --snap, or for a trained run, a CSV bill of materials is
+written beside the netlist as `<stem>.bom.csv`.
 """
 from __future__ import annotations
 
@@ -66,7 +67,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Write INPUT as a flat netlist: parameters evaluated, subcircuits "
                     "expanded, circuitnet's metadata kept in *@ comment lines.")
     parser.add_argument("input", metavar="INPUT", type=Path,
-                        help="a netlist, a training run directory or a checkpoint .npz")
+                        help="a netlist, a training run directory (exported from its last.npz, the latest "
+                             "epoch, unless --best) or a checkpoint .npz")
+    parser.add_argument("--best", action="store_true",
+                        help="for a run directory: export best.npz, the epoch of lowest test error (train "
+                             "error without a test set), instead of last.npz")
     parser.add_argument("-o", "--output", metavar="FILE.cir", required=True,
                         help="the netlist to write ('-' for standard output)")
     parser.add_argument("--snap", metavar="E24|E96|levels=N",
@@ -80,7 +85,15 @@ def run(args: argparse.Namespace) -> int:
     from ..learning.export import bill_of_materials, snap_circuit
     from ..netlist import write_netlist
 
-    circuit = load_circuit(args.input)
+    if args.best:
+        from ..learning.export import trained_circuit
+
+        if not args.input.is_dir():
+            raise CircuitError(f"{args.input}: --best picks best.npz of a training run directory; "
+                               "this is not a directory")
+        circuit = trained_circuit(args.input, "best")
+    else:
+        circuit = load_circuit(args.input)
     exact = None
     if args.snap:
         circuit, exact = snap_circuit(circuit, args.snap)

@@ -4,9 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
-from ..errors import DataError
 from ..learning.gradcheck import RATE
 
 
@@ -32,18 +29,14 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the table of relative errors (or JSON)."""
     from ..datasets import load_dataset
-    from ..learning.gradcheck import gradient_check
+    from ..learning.gradcheck import check_betas, gradient_check, sample_batch
     from ..netlist import read_netlist
 
-    circuit = read_netlist(args.netlist)
-    data = load_dataset(args.data)
-    n_outputs = len(circuit.outputs)
-    if data.n_classes > n_outputs:
-        raise DataError(f"{args.data} has {data.n_classes} classes but {args.netlist} has {n_outputs} outputs")
-    pick = np.random.default_rng(args.seed).choice(len(data.x_train), size=args.samples, replace=False)
-    targets = np.eye(n_outputs)[data.y_train[pick]]
     betas = [args.beta, args.beta / 10, args.beta / 100]
-    report = gradient_check(circuit, data.x_train[pick], targets, betas, solver=args.solver, rate=args.rate)
+    check_betas(betas, args.rate)  # before the netlist and the data are read
+    circuit = read_netlist(args.netlist)
+    x, targets = sample_batch(circuit, load_dataset(args.data), args.samples, args.seed)
+    report = gradient_check(circuit, x, targets, betas, solver=args.solver, rate=args.rate)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0

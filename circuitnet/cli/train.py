@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import CircuitError
+from ..errors import CircuitError, DataError
 from ..learning.algorithms import ALGORITHMS
 from ..learning.config import DTYPES, MODES, TrainingConfig
 from ..learning.devices import DEVICES
@@ -55,7 +55,9 @@ def add_parser(subparsers) -> None:
              type=float)
     _setting(p, "--homeostasis", "agnostic-ep: how the knobs are set (formula, or an integral controller)",
              choices=list(HOMEOSTASIS))
-    p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out where it stopped; the options given override its stored "
+                        "ones, except NETLIST, --data, --algorithm, --mode and --device once an epoch is trained")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -82,14 +84,23 @@ def run(args: argparse.Namespace) -> int:
     from ..netlist import read_netlist, write_netlist
 
     rundir = RunDirectory(args.out)
+    checkpoint = None
     if args.resume:
         config = rundir.read_config()
-        settings = training_config(args, config["settings"])
+        checkpoint = rundir.resume_point()
+        config = resumed_config(args, config, started=checkpoint is not None)
     else:
         if not args.data:
             raise CircuitError("--data is required (digits, mnist:DIR or csv:PATH)")
-        settings = training_config(args)
-        config = {"netlist": str(Path(args.netlist).resolve()), "data": args.data, "settings": settings.to_dict()}
+        config = {"netlist": str(Path(args.netlist).resolve()), "data": args.data,
+                  "settings": training_config(args).to_dict()}
+        rundir.refuse_overwrite()  # before the netlist and the data are read
+    settings = TrainingConfig.from_dict(config["settings"])
+    done = checkpoint.epoch if checkpoint is not None else 0
+    if settings.epochs < max(done, 1):
+        raise CircuitError(f"--epochs {settings.epochs} trains nothing: give at least 1" if not done else
+                           f"--epochs {settings.epochs} is fewer than the {done} epochs {rundir.path} has trained: "
+                           "give at least that many")
     netlist_path = Path(config["netlist"])
     try:
         netlist = netlist_path.read_text()
@@ -101,11 +112,17 @@ def run(args: argparse.Namespace) -> int:
     if hasattr(args, "momentum") and not trainer.algorithm.momentum:
         print(f"note: --momentum has no meaning for {settings.algorithm} (the update is the relaxation itself) "
               "and is ignored", file=sys.stderr)
-    checkpoint = rundir.resume_point() if args.resume else None
     if checkpoint is not None:
-        trainer.load_state(checkpoint.state)
-        print(f"resuming {rundir.path} after epoch {checkpoint.epoch}")
-    elif not args.resume:
+        try:
+            trainer.load_state(checkpoint.state)
+        except DataError as error:
+            raise DataError(f"{rundir.last}: {error}") from None
+        print(f"resuming {rundir.path} after epoch {checkpoint.epoch}"
+              + (" (nothing left to train: pass a larger --epochs to extend the run)" if done == settings.epochs
+                 else ""))
+    if args.resume:
+        rundir.resume(config)
+    else:
         rundir.create(config)
     start = time.perf_counter()
 
@@ -121,13 +138,51 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Settings a run keeps once an epoch is trained: another learning rule, variant or device
+#: makes another run (the netlist and the data are kept too).
+KEPT_ON_RESUME = ("algorithm", "mode", "device")
+
+
 def training_config(args: argparse.Namespace, stored: Mapping[str, Any] | None = None) -> TrainingConfig:
-    """The run's settings: the options given, TrainingConfig's defaults for the others; when
-    resuming, the `stored` settings (config.json's), of which only --epochs may change.
+    """The run's settings: the options given, over the `stored` settings (config.json's, when
+    resuming), over TrainingConfig's defaults. Giving --tol alone leaves fixed-sweep mode.
     `progress` follows --quiet."""
-    names = TrainingConfig.names() if stored is None else ("epochs",)
-    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    given = {name: getattr(args, name) for name in TrainingConfig.names() if hasattr(args, name)}
+    if "tol" in given and "sweeps" not in given:
+        given["sweeps"] = None
     return TrainingConfig.from_dict({**(stored or {}), **given, "progress": not args.quiet})
+
+
+def resumed_config(args: argparse.Namespace, config: Mapping[str, Any], started: bool) -> dict[str, Any]:
+    """config.json's content for a resumed run: the options given override the stored ones
+    (`training_config`). Once an epoch is trained (`started`), a NETLIST, --data or a setting
+    of KEPT_ON_RESUME other than the run's is refused (CircuitError); before, they replace it."""
+    settings = training_config(args, config["settings"])
+    netlist = str(Path(args.netlist).resolve())
+    data = args.data or config["data"]
+    if started:
+        stored = TrainingConfig.from_dict(config["settings"])
+        changed = [f"--{name.replace('_', '-')} {_shown(getattr(settings, name))} (the run's: "
+                   f"{_shown(getattr(stored, name))})" for name in KEPT_ON_RESUME
+                   if _effective(settings, name) != _effective(stored, name)]
+        changed += [f"NETLIST {netlist} (the run's: {config['netlist']})"] if netlist != config["netlist"] else []
+        changed += [f"--data {data} (the run's: {config['data']})"] if data != config["data"] else []
+        if changed:
+            raise CircuitError(f"cannot change mid-run: {'; '.join(changed)}. Resume with the run's own, or train "
+                               "a new run into another --out")
+    return {**config, "netlist": netlist, "data": data, "settings": settings.to_dict()}
+
+
+def _effective(settings: TrainingConfig, name: str) -> Any:
+    """The setting as training uses it: mode None is the algorithm's first."""
+    value = getattr(settings, name)
+    if name == "mode" and value is None:
+        return next(iter(ALGORITHMS[settings.algorithm].modes), None)
+    return value
+
+
+def _shown(value: Any) -> str:
+    return "(default)" if value is None else str(value)
 
 
 def _report(trainer, line: str) -> None:

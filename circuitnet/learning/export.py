@@ -28,13 +28,14 @@ E24 = (1.0, 1.1, 1.2, 1.3, 1.5, 1.6, 1.8, 2.0, 2.2, 2.4, 2.7, 3.0,
 E96 = tuple(round(10 ** (k / 96), 2) for k in range(96))
 
 
-def trained_circuit(source: str | os.PathLike) -> Circuit:
-    """The trained circuit of a run directory (its last.npz) or of a checkpoint .npz file."""
+def trained_circuit(source: str | os.PathLike, which: str = "last") -> Circuit:
+    """The trained circuit of a run directory, its last.npz (`which` "last": the latest
+    epoch) or best.npz ("best": the lowest test error), or of a checkpoint .npz file."""
     path = Path(source)
     if path.is_dir():
-        if not (path / "last.npz").is_file():
-            raise DataError(f"{path}: no last.npz: not a training run directory, or no epoch finished yet")
-        path = path / "last.npz"
+        from .rundir import RunDirectory
+
+        return RunDirectory(path).checkpoint(which).circuit()
     return load_checkpoint(path).circuit()
 
 
@@ -93,6 +94,8 @@ def bill_of_materials(circuit: Circuit, exact: dict[str, float] | None = None) -
 
 
 def is_trained_run(path: str | os.PathLike) -> bool:
-    """Whether `path` is a run directory with a checkpoint, or a checkpoint .npz file."""
+    """Whether `path` is a run directory (config.json or a checkpoint in it), or a checkpoint .npz file."""
     path = Path(path)
-    return (path / "last.npz").is_file() if path.is_dir() else path.suffix == ".npz" and path.is_file()
+    if path.is_dir():
+        return any((path / name).is_file() for name in ("config.json", "last.npz", "best.npz"))
+    return path.suffix == ".npz" and path.is_file()

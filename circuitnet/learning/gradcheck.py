@@ -19,12 +19,15 @@ parameter is clipped (a clipped change says nothing about the gradient).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.linalg
 
-from ..errors import CircuitValidationError, ConvergenceError
+from ..datasets import Dataset
+from ..errors import CircuitValidationError, ConvergenceError, DataError
 from ..model.circuit import GROUND, Bounds, Circuit
 from .algorithms import ALGORITHMS, Algorithm, get_algorithm
 from .config import TrainingConfig
@@ -32,7 +35,7 @@ from .devices import device_of
 from .parameters import Parameters, circuit_with
 from .rule import Pins, estimate_gradient
 from .simulator import Simulator, SolverSettings
-from .trainer import Trainer
+from .trainer import Trainer, class_count, target_voltages
 
 #: Solver tolerance of every state computed here, volts relative.
 TIGHT_TOL = 1e-13
@@ -188,11 +191,38 @@ class GradientReport:
                           "nan: no steady state at this beta", head, *rows])
 
 
+def check_betas(betas: list[float], rate: float = RATE) -> None:
+    """CircuitValidationError unless every beta (siemens, or eta) and the rate are finite and > 0:
+    a beta of 0, below 0, infinite or NaN has no steady state to estimate anything from."""
+    for name, value in [*(("beta", b) for b in betas), ("rate", rate)]:
+        if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < math.inf:
+            raise CircuitValidationError(f"{name} must be a finite number > 0, got {value!r}")
+
+
+def sample_batch(circuit: Circuit, data: Dataset, samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`samples` distinct training examples of `data`, drawn with `seed`: their features
+    (samples, n_features) and target voltages (samples, n_outputs), volts, as the Trainer
+    sets them (`target_voltages`: one-hot, or the label itself for a single output)."""
+    n_outputs = len(circuit.outputs)
+    if data.n_classes > class_count(n_outputs):
+        raise DataError(f"{data.name} has {data.n_classes} classes but {circuit.source_file} has {n_outputs} "
+                        f"output(s), which tell apart {class_count(n_outputs)}")
+    if isinstance(samples, bool) or not isinstance(samples, Integral) or not 1 <= samples <= len(data.x_train):
+        raise CircuitValidationError(f"samples must be an integer from 1 to the {len(data.x_train)} training "
+                                     f"examples of {data.name}, got {samples!r}")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise CircuitValidationError(f"seed must be an integer >= 0, got {seed!r}")
+    pick = np.random.default_rng(seed).choice(len(data.x_train), size=samples, replace=False)
+    return data.x_train[pick], target_voltages(data.y_train[pick], n_outputs)
+
+
 def gradient_check(circuit: Circuit, x: np.ndarray, targets: np.ndarray, betas: list[float],
                    algorithms: list[str] | None = None, params: Parameters | None = None,
                    solver: str = "cd", rate: float = RATE) -> GradientReport:
     """Compare every algorithm's estimate with the true gradient (implicit when possible);
-    the physical procedures in their default modes at `rate` (see `estimate`)."""
+    the physical procedures in their default modes at `rate` (see `estimate`). Every beta
+    and the rate must be finite and > 0 (`check_betas`)."""
+    check_betas(betas, rate)
     params = params or Parameters.from_circuit(circuit)
     try:
         true, method = implicit_gradient(circuit, params, x, targets, solver), "implicit differentiation"

@@ -149,15 +149,12 @@ class Trainer:
 
     @property
     def n_classes(self) -> int:
-        """Number of classes: one per output, or two for a single output (a binary classifier)."""
-        return max(self.n_outputs, 2)
+        """Number of classes (see `class_count`)."""
+        return class_count(self.n_outputs)
 
     def targets(self, labels: np.ndarray) -> np.ndarray:
-        """Target voltages (batch, n_outputs): one-hot (1 V for the label's output, 0 V elsewhere);
-        with a single output, the label itself (0 V or 1 V)."""
-        if self.n_outputs == 1:
-            return labels[:, None].astype(float)
-        return np.eye(self.n_outputs)[labels]
+        """Target voltages (batch, n_outputs) of integer labels (see `target_voltages`)."""
+        return target_voltages(labels, self.n_outputs)
 
     def classify(self, outputs: np.ndarray) -> np.ndarray:
         """Classes from output voltages: argmax, or v > 0.5 V with a single output."""
@@ -202,6 +199,9 @@ class Trainer:
 
     def load_state(self, state: dict[str, np.ndarray]) -> None:
         """Continue from a `state()` (the element names must match this circuit's)."""
+        missing = sorted(set(self.state()) - set(state))
+        if missing:
+            raise DataError(f"the checkpoint lacks {', '.join(missing)}: it was not written by a Trainer's state()")
         if list(state["resistors"]) != self.params_.resistors or list(state["sources"]) != self.params_.sources:
             raise DataError("the checkpoint's trainable elements do not match the circuit's")
         with self.simulator.editing(self.params_):
@@ -235,6 +235,20 @@ class Trainer:
             raise DataError(f"{what} labels range over {y.min()}..{y.max()}, but the circuit's "
                             f"{self.n_outputs} output(s) ('*@ output') take labels 0..{self.n_classes - 1}")
         return x, y
+
+
+def class_count(n_outputs: int) -> int:
+    """Number of classes a network with `n_outputs` outputs tells apart: one per output, or
+    two for a single output (a binary classifier)."""
+    return max(n_outputs, 2)
+
+
+def target_voltages(labels: np.ndarray, n_outputs: int) -> np.ndarray:
+    """Target voltages (batch, n_outputs), volts, of integer labels (batch,): one-hot (1 V for
+    the label's output, 0 V elsewhere); with a single output, the label itself (0 V or 1 V)."""
+    if n_outputs == 1:
+        return np.asarray(labels)[:, None].astype(float)
+    return np.eye(n_outputs)[labels]
 
 
 def _blas_limit(threads: int | None):

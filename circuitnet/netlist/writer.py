@@ -21,6 +21,7 @@ circuitnet to read the model back as ideal and to drop those stand-in parameters
 from __future__ import annotations
 
 import math
+import os
 import re
 
 from ..errors import CircuitValidationError
@@ -146,12 +147,15 @@ def _options_line(circuit: Circuit) -> list[str]:
     return [".options " + " ".join(words)] if words else []
 
 
-def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
+def write_netlist(circuit: Circuit, path: str | os.PathLike[str] | None = None, *,
+                  analysis: str | None = ".op") -> str:
     """Write a circuit as a flat netlist.
 
     Args:
         circuit: the circuit; element names should start with their SPICE letter (a name
             that does not is written with the letter put in front, as ngspice requires).
+        path: when given, the file the netlist text is also written to (UTF-8, replaced
+            if it exists).
         analysis: the analysis card written before `.end`, or None for none (then the
             circuit's `.dc` card is not written either).
 
@@ -163,6 +167,7 @@ def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
     Raises:
         CircuitValidationError: a name that cannot be written, an ideal diode with vf < 0.
         ValueError: a non-finite value.
+        OSError: `path` cannot be written (nothing is written when the circuit cannot be).
     """
     lines = [circuit.title.replace("\r", " ").replace("\n", " ").strip()]
     lines += _directive_lines(circuit)
@@ -175,4 +180,8 @@ def write_netlist(circuit: Circuit, *, analysis: str | None = ".op") -> str:
         if circuit.dc is not None:
             lines.append(_dc_card(circuit.dc))
     lines.append(".end")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return text
