@@ -13,7 +13,7 @@ As in SPICE, each junction's new voltage is limited (`pnjlim`) so the exponentia
 overshoot; when plain Newton does not converge, gmin stepping (a shunt conductance at
 every node, decreased decade by decade) and then source stepping (all sources ramped from
 zero) find the operating point. The examples of a batch are the blocks of one
-block-diagonal sparse system, factorised at once by SuperLU (scipy, `FACTORISATION`).
+block-diagonal sparse system, factorised at once by SuperLU with an ordering kept per circuit (`sparse_lu`).
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from ..compile.conditions import Conditions
 from ..compile.tables import CompiledCircuit
@@ -32,12 +31,8 @@ from ..model.junction import junction_current
 from ..model.topology import incidence_matrix
 from .coordinate_descent import State, _columns
 from .solution import LazyCurrents, Solution
+from .sparse_lu import PatternLU
 
-#: SuperLU settings: minimum-degree ordering on A + A^T, and symmetric mode with threshold
-#: pivoting (the diagonal is kept unless it is under a tenth of its column's largest entry,
-#: as at a tie's zero diagonal), so the ordering is not undone by row exchanges: on a
-#: 10,000-node grid circuit 8x faster than SuperLU's default partial pivoting, same fill.
-FACTORISATION = {"permc_spec": "MMD_AT_PLUS_A", "diag_pivot_thresh": 0.1, "options": {"SymmetricMode": True}}
 #: Newton iterations per attempt (plain, each gmin step, each source step)
 MAX_ITERATIONS = 200
 #: gmin stepping: shunt conductances tried, siemens, down to none
@@ -91,7 +86,7 @@ class NodalSystem:
         self._tie_rhs = self._tie_values()
         self._rows, self._cols, self._data = self._linear_part()
         self._linear: sp.csr_matrix | None = None
-        self._slots: tuple | None = None
+        self._constant: tuple[float, np.ndarray] | None = None  # (shunt, its pattern values)
         self.shunt = 0.0
         self.source_scale = 1.0
 
@@ -142,48 +137,56 @@ class NodalSystem:
             rhs[:, edges] = tree.sign[edges] * ties[kind][:, tree.index[edges]]
         return rhs
 
-    def _matrix(self, slope: np.ndarray) -> sp.csc_matrix:
-        """The block-diagonal Jacobian for junction slopes (batch, n_junctions), siemens:
-        the entries of every example (the linear part, the four entries of each junction,
-        the gmin-stepping shunt on every node's diagonal) summed into the fixed pattern."""
-        indptr, indices, slot, nnz, kept = self._pattern()
+    def _factor(self, slope: np.ndarray):
+        """Factorise the block-diagonal Jacobian for junction slopes (batch, n_junctions),
+        siemens: the linear part, the gmin-stepping shunt on every node's diagonal and the
+        four entries of each junction. Raises RuntimeError when it is singular."""
+        lu, kept = self._pattern()
+        if self._constant is None or self._constant[0] != self.shunt:
+            shunt = np.full((self.batch, self.n_nodes), self.shunt)
+            entries = np.concatenate([np.broadcast_to(self._data, (self.batch, len(self._data))), shunt], axis=1)
+            self._constant = (self.shunt, lu.assemble(entries))
         junction = np.concatenate([slope, slope, -slope, -slope], axis=1)[:, kept]
-        shunt = np.full((self.batch, self.n_nodes), self.shunt)
-        entries = np.concatenate([np.broadcast_to(self._data, (self.batch, len(self._data))), junction, shunt], axis=1)
-        data = np.bincount(slot, weights=entries.ravel(), minlength=nnz)
-        total = self.batch * self.size
-        return sp.csc_matrix((data, indices, indptr), shape=(total, total))
+        return lu.factor(self._constant[1] + lu.assemble(junction, first=len(self._data) + self.n_nodes))
 
-    def _pattern(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
-        """The Jacobian's sparsity pattern, the same at every iteration (cached): CSC indptr
-        and indices, the pattern slot of each entry in `_matrix`'s order, the slot count, and
-        which of the four entries per junction fall on unknowns (not on ground)."""
-        if self._slots is None:
+    def _pattern(self) -> tuple[PatternLU, np.ndarray]:
+        """The Jacobian's factorisation plan (its pattern is the same at every iteration and
+        every solve of this circuit and batch size: kept with the compiled circuit) and which
+        of the four entries per junction fall on unknowns (not on ground)."""
+        def plan():
             cc = self.cc
             a, c = self._unknown(cc.shock_a), self._unknown(cc.shock_c)
             jr, jc = np.concatenate([a, c, a, c]), np.concatenate([a, c, c, a])
             kept = (jr >= 0) & (jc >= 0)
             nodes = np.arange(self.n_nodes)
-            rows = np.concatenate([self._rows, jr[kept], nodes])
-            cols = np.concatenate([self._cols, jc[kept], nodes])
-            offsets = np.arange(self.batch)[:, None] * self.size
-            total = self.batch * self.size
-            key = (cols[None, :] + offsets).ravel().astype(np.int64) * total + (rows[None, :] + offsets).ravel()
-            unique, slot = np.unique(key, return_inverse=True)
-            indptr = np.searchsorted(unique // total, np.arange(total + 1))
-            self._slots = (indptr, unique % total, slot, len(unique), kept)
-        return self._slots
+            rows = np.concatenate([self._rows, nodes, jr[kept]])
+            cols = np.concatenate([self._cols, nodes, jc[kept]])
+            return PatternLU(rows, cols, self.size, self.batch, self._equation_rows()), kept
+
+        return self.cc.derived(("newton jacobian", self.batch), plan)
+
+    def _equation_rows(self) -> np.ndarray:
+        """Where each equation is factorised (`PatternLU` row_of): each tie's voltage law
+        trades rows with the Kirchhoff law of the node it fixes (its child, or its parent
+        when the child is ground), so that no diagonal is structurally zero."""
+        row_of = np.arange(self.size)
+        tree = self.cc.tree
+        fixed = np.where(tree.child != self.cc.ground, tree.child, tree.parent)
+        fixed = np.where(fixed == self.cc.ground, -1, fixed)
+        edges = self.n_nodes + np.arange(self.n_ties)
+        _, first = np.unique(fixed, return_index=True)
+        swap = np.zeros(self.n_ties, dtype=bool)
+        swap[first] = True
+        swap &= fixed >= 0
+        row_of[edges[swap]], row_of[fixed[swap]] = fixed[swap], edges[swap]
+        return row_of
 
     def _rhs(self, current: np.ndarray, slope: np.ndarray, vj: np.ndarray) -> np.ndarray:
         """Right-hand side (batch, size) for junctions linearised at vj (batch, n_junctions)."""
-        cc, n = self.cc, self.n_nodes
-        rhs = np.zeros((self.batch, self.size))
-        rhs[:, :n] = self.source_scale * self.state.inj[:, :n]
+        n = self.n_nodes
+        rhs = np.empty((self.batch, self.size))
         equivalent = current - slope * vj  # the junction's current at zero volts of the tangent
-        a, c = self._unknown(cc.shock_a), self._unknown(cc.shock_c)
-        for pins, sign in ((a, -1.0), (c, 1.0)):
-            keep = pins >= 0
-            np.add.at(rhs, (slice(None), pins[keep]), sign * equivalent[:, keep])
+        rhs[:, :n] = self.source_scale * self.state.inj[:, :n] + (self.cc.incidence()[2][:n] @ equivalent.T).T
         rhs[:, n:] = self.source_scale * self._tie_rhs
         return rhs
 
@@ -211,10 +214,10 @@ class NodalSystem:
         for iteration in range(1, MAX_ITERATIONS + 1):
             current, slope = self._law(vj)
             try:
-                factor = splu(self._matrix(slope), **FACTORISATION)
+                factor = self._factor(slope)
             except RuntimeError:  # singular: no DC path, or a loop of ties
                 return None
-            new = factor.solve(self._rhs(current, slope, vj).ravel())
+            new = factor.solve(self._rhs(current, slope, vj)).ravel()
             if not np.all(np.isfinite(new)):
                 return None
             proposed = self._junction_voltages(new)
