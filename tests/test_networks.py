@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from circuitnet.errors import CircuitValidationError
-from circuitnet.model.networks import build_drn, drn_layers
+from circuitnet.cli import main
+from circuitnet.model.networks import build_drn, default_input_gain, drn_layers
 from circuitnet.netlist import parse_netlist, read_netlist, write_netlist
 from circuitnet.solvers import solve
 
@@ -97,3 +98,25 @@ def test_build_cli(tmp_path, capsys):
     assert circuit.inputs.gain == 4.0 and circuit.outputs == ["out0", "out1"]
     expected = drn_layers(build_drn(3, [4, 2], 2, gain=4.0, seed=7))
     np.testing.assert_allclose(drn_layers(circuit).weights[1], expected.weights[1], rtol=1e-12)
+
+
+def test_default_gain_follows_inputs_and_depth():
+    assert default_input_gain(64, 1) == 32.0
+    assert default_input_gain(16, 1) == 16.0
+    assert default_input_gain(64, 2) == 4 * default_input_gain(64, 1)
+    assert default_input_gain(64, 3, buffered=True) == default_input_gain(64, 1)
+    assert build_drn(64, [8], 10).inputs.gain == 32.0
+    assert build_drn(64, [8, 8], 10).inputs.gain == 128.0
+    assert build_drn(64, [8], 10, gain=2.5).inputs.gain == 2.5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hidden", ["32", "64", "128", "256", "64,64"])
+def test_default_builds_learn_digits(tmp_path, hidden):
+    """`circuitnet build drn` and `circuitnet train` with nothing but their defaults: at most
+    5 % test error on digits at the last epoch."""
+    netlist = tmp_path / "net.cir"
+    assert main(["build", "drn", "--inputs", "64", "--hidden", hidden, "--outputs", "10", "-o", str(netlist)]) == 0
+    assert main(["train", str(netlist), "--data", "digits", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    last = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()[-1].split(",")
+    assert float(last[3]) <= 0.05

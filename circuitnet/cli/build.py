@@ -15,7 +15,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--inputs", type=int, required=True, help="number of input features")
     parser.add_argument("--hidden", type=_sizes, required=True, help="hidden layer sizes, e.g. 32 or 64,32")
     parser.add_argument("--outputs", type=int, required=True, help="number of output nodes (classes)")
-    parser.add_argument("--gain", type=float, default=1.0, help="input gain, volts per unit feature (default 1)")
+    parser.add_argument("--gain", type=float, default=None,
+                        help="input gain, volts per unit feature (default 4 sqrt(inputs) 4^(hidden layers - 1), "
+                             "without the depth factor with --vcvs-gain: 32 for 64 inputs and one hidden layer)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial conductances (default 0)")
     parser.add_argument("--vcvs-gain", type=float, default=None,
                         help="drive each next layer through VCVS buffers of this gain")

@@ -20,6 +20,7 @@ Naming scheme of `build_drn` (the trainer and `drn_layers` recover the layers fr
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -35,11 +36,30 @@ _RESISTOR_NAME = re.compile(r"r(\d+)_(\d+)_(\d+)$")
 _BIAS_NAME = re.compile(r"ib(\d+)_(\d+)$")
 
 
-def build_drn(n_inputs: int, hidden: list[int], n_outputs: int, *, gain: float = 1.0, seed: int = 0,
+def default_input_gain(n_inputs: int, n_hidden_layers: int, buffered: bool = False) -> float:
+    """The input gain (volts per unit feature) `build_drn` uses when given none:
+    4 sqrt(n_inputs) 4^(n_hidden_layers - 1), or 4 sqrt(n_inputs) when VCVS buffers
+    restore each layer's level (`buffered`).
+
+    A hidden node settles at a conductance-weighted mean of the 2 n_inputs mirrored sources,
+    whose +- copies nearly cancel under the random initial conductances: what is left
+    shrinks as 1 / sqrt(n_inputs), and each further unbuffered layer of rectifying nodes
+    divides it again (by about 4 at these sizes). The gain brings the output layer to the
+    volt scale of the targets. Measured on digits (64 features) with `circuitnet train`'s
+    defaults: one hidden layer of 64 units reaches 6.9 % test error at gain 8, 3.3 % at 32,
+    none at 128; 256 units 2.8 % at 32; two layers of 64 at 128 3.1 % (23 % at 32). For
+    MNIST (784 features, one layer) it gives 112, beside the reference's 100 for DRN-XS.
+    """
+    depth = 0 if buffered else max(0, n_hidden_layers - 1)
+    return 4.0 * math.sqrt(n_inputs) * 4.0 ** depth
+
+
+def build_drn(n_inputs: int, hidden: list[int], n_outputs: int, *, gain: float | None = None, seed: int = 0,
               vcvs_gain: float | None = None, gmin: float = 1e-6, gmax: float = 1.0) -> Circuit:
     """A deep resistive network with `n_inputs` features, hidden layer sizes `hidden`, `n_outputs` classes.
 
-    gain: input gain G, volts per unit feature (sources at +-G*x).
+    gain: input gain G, volts per unit feature (sources at +-G*x); default
+        `default_input_gain` (32 for 64 features and one hidden layer).
     seed: seed of the initial conductances.
     vcvs_gain: when given, hidden layers drive the next layer through VCVS buffers of this gain.
     gmin, gmax: the conductance bounds (siemens) written to `*@ bounds`. Initial
@@ -56,6 +76,8 @@ def build_drn(n_inputs: int, hidden: list[int], n_outputs: int, *, gain: float =
     circuit = Circuit(title=f"drn {'-'.join(map(str, sizes))}", trainable=["r*", "ib*"], bounds=bounds)
     circuit.add_model(DiodeModel(IDEAL_MODEL, ideal=True))
     rng = np.random.default_rng(seed)
+    if gain is None:
+        gain = default_input_gain(n_inputs, len(hidden), buffered=vcvs_gain is not None)
     previous = _add_inputs(circuit, n_inputs, gain)
     for layer, size in enumerate([*hidden, n_outputs], start=1):
         is_output = layer == len(hidden) + 1
