@@ -70,10 +70,12 @@ def check_memory(model: str, available: int) -> None:
             f"{available / 2**30:.0f} GiB; use a larger machine or --ignore-memory to try anyway")
 
 
-def settings_of(model: str, epochs: int | None, dtype: str, seed: int) -> dict:
-    """The Trainer keyword arguments of a reference configuration."""
+def settings_of(model: str, epochs: int | None, dtype: str, seed: int, algorithm: str = "cep",
+                mode: str | None = None) -> dict:
+    """The Trainer keyword arguments of a reference configuration (trained with `algorithm`,
+    the reference's cep by default)."""
     m = MODELS[model]
-    return {**COMMON, "beta": m["beta"], "lr": m["lr"], "bias_lr": m["bias_lr"],
+    return {**COMMON, "algorithm": algorithm, "mode": mode, "beta": m["beta"], "lr": m["lr"], "bias_lr": m["bias_lr"],
             "epochs": m["epochs"] if epochs is None else epochs, "sweeps": m["sweeps"], "dtype": dtype, "seed": seed,
             "solver": "cd"}
 
@@ -103,7 +105,8 @@ def report(rundirs: list[str], markdown: str | None) -> str:
         best = min(records, key=lambda r: float(r["test_error"]))
         minutes = [float(r["seconds"]) / 60 for r in records[-RECENT_EPOCHS:]]  # the code as it is now
         s = config["settings"]
-        rows.append([model.upper(), "-".join(["1568", *map(str, MODELS[model]["hidden"]), "10"]),
+        rows.append([model.upper(), s.get("algorithm", "cep") + (f" {s['mode']}" if s.get("mode") else ""),
+                     "-".join(["1568", *map(str, MODELS[model]["hidden"]), "10"]),
                      f"{len(records)} / {MODELS[model]['epochs']}",
                      f"{100 * float(last['test_error']):.2f} %", f"{100 * float(best['test_error']):.2f} % "
                      f"(epoch {best['epoch']})", f"{MODELS[model]['reference_error']:.2f} %",
@@ -113,7 +116,7 @@ def report(rundirs: list[str], markdown: str | None) -> str:
         "# DRN reproduction on MNIST (reproduce_drn.py)", "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB. Reference: the 2024 fast-simulation "
         "paper (docs/design.md section 5: batch 4, centered EP, fixed sweeps, lr x0.99 per epoch, its epoch counts).", "",
-        markdown_table(["model", "layers", "epochs run / reference", "test error (last epoch)", "best test error",
+        markdown_table(["model", "algorithm", "layers", "epochs run / reference", "test error (last epoch)", "best test error",
                         "reference test error",
                         f"minutes / epoch (median of the last {RECENT_EPOCHS}, incl. test pass)",
                         "dtype"], rows), ""])
@@ -143,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--progress", action="store_true", help="tqdm progress bar")
     p.add_argument("--ignore-memory", action="store_true", help="skip the check that the model fits in memory")
+    p.add_argument("--algorithm", default="cep",
+                   help="learning algorithm (default cep, the reference's; e.g. agnostic-ep, continual-ep)")
+    p.add_argument("--mode", help="the algorithm's variant (default its first)")
     args = p.parse_args(argv)
 
     from circuitnet.datasets import load_dataset
@@ -163,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                   "netlist": str((out / "network.cir").resolve()),
                   "reference_test_error_percent": MODELS[model]["reference_error"],
                   "gmin": GMIN, "gmax": GMAX,
-                  "settings": settings_of(model, args.epochs, args.dtype, seed)}
+                  "settings": settings_of(model, args.epochs, args.dtype, seed, args.algorithm, args.mode)}
     if not args.ignore_memory:
         check_memory(model, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     started = time.perf_counter()
