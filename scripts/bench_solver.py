@@ -42,7 +42,8 @@ Per case: the solver under test (`cd`, or `newton` and `auto`) is compiled once
 any case), then timed as the median of `--repeats` solves (fewer where they would take over
 `--cd-budget` / `--newton-budget` seconds); newton and auto run in a child process stopped
 after `--newton-limit` seconds, and one more newton solve runs under cProfile to split its
-time into SuperLU (`splu`), assembly, the junction law and limiting. `qp` runs in a child
+time into the factorisations (SuperLU's `splu` or the numba refactorisation), assembly, the
+junction law and limiting. `qp` runs in a child
 process and only where one solve finishes within `--limit` seconds. ngspice runs
 `ngspice -b` (`.op`) on the netlist that `write_netlist` writes, wall time of the
 subprocess (netlist parsing included), within `--limit` seconds. Before a case, the time of
@@ -358,9 +359,9 @@ def run_cd(circuit: Circuit, inputs, repeats: int, budget: float) -> dict:
 
 #: where a newton solve spends its time: category -> the profiled functions (by name) it sums
 NEWTON_PROFILE = {
-    "lu": ("splu",),  # SuperLU: the column ordering, symbolic and numeric factorisation
-    "triangular": ("<method 'solve' of",),  # the triangular solves with the factors
-    "assembly": ("_matrix", "_rhs"),  # the Jacobian (COO -> CSC) and right-hand side
+    "lu": ("factor",),  # PatternLU.factor: SuperLU's factorisation, or the numba one on kept pivots
+    "triangular": ("<method 'solve' of", "triangular_solve"),  # the triangular solves with the factors
+    "assembly": ("assemble", "_rhs"),  # the Jacobian (summed into its fixed pattern) and right-hand side
     "law": ("_law",),  # the junction currents and slopes
     "limiting": ("limit_junctions",),  # pnjlim
 }
@@ -751,8 +752,9 @@ def notes(rows: list[dict], args, start: dict | None) -> list[str]:
             f"would take over --newton-budget {args.newton_budget:g} s), in a child process stopped after "
             f"--newton-limit {args.newton_limit:g} s. auto: the same with solver='auto' (it picks newton "
             "for every case here; another method would be named in its cell).",
-            "LU, assembly, law+limit: shares of one more newton solve under cProfile: scipy's splu "
-            "(SuperLU's column ordering and factorisation), the Jacobian (COO -> CSC) and right-hand "
+            "LU, assembly, law+limit: shares of one more newton solve under cProfile: the factorisations "
+            "(SuperLU's splu, or the numba refactorisation on its kept pivots, whichever "
+            "solvers/sparse_lu.py chose for the circuit), the Jacobian (summed into its pattern) and right-hand "
             "side, the junction law and pnjlim limiting; the triangular solves and the rest are in the "
             "JSON (newton.profile_s, seconds).",
             "ngspice: wall time of `ngspice -b` (.op) on the netlist write_netlist writes (parsing and "
