@@ -32,8 +32,7 @@ if TYPE_CHECKING:  # the lazy names below, spelled out for type checkers and IDE
     from .datasets import Dataset as Dataset, load_dataset as load_dataset
     from .learning import ALGORITHMS as ALGORITHMS, Trainer as Trainer, TrainingConfig as TrainingConfig
     from .netlist import parse_netlist as parse_netlist, read_netlist as read_netlist, write_netlist as write_netlist
-    from .model.networks import build_drn as build_drn
-    from .model.networks import default_input_gain as default_input_gain
+    from .model.networks import build_drn as build_drn, default_input_gain as default_input_gain
     from .solvers import solve as solve
     from .solvers.solution import Solution as Solution
 
