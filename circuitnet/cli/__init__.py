@@ -15,6 +15,7 @@ VERBS = {
     "build": "build",
     "gradcheck": "gradcheck",
     "train": "train",
+    "sweep": "sweep",
     "export": "export",
 }
 
