@@ -201,7 +201,8 @@ def _outcome(ray, ref, run: SweepRun, max_retries: int) -> RunResult:
             raise error.cause from None  # a bug, not a bad setting: show its traceback
         message = str(error.cause)
     except ray.exceptions.RayError as error:
-        message = f"the worker died {max_retries + 1} times ({type(error).__name__})"
+        tries = max_retries + 1
+        message = f"the worker died {tries} time{'s' if tries > 1 else ''} ({type(error).__name__})"
     return RunResult(run, math.nan, math.nan, math.nan, message)
 
 
