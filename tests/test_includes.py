@@ -73,9 +73,22 @@ def test_a_string_resolves_relative_to_the_current_directory(tmp_path, monkeypat
 
 
 def test_cards_after_end_and_inside_control_blocks_are_left_alone(tmp_path):
+    """An .include in a .control block is not read; one after .end is not read either, and
+    is an error as every card after .end is (ngspice would read it)."""
     circuit = read_netlist(write(tmp_path / "deck.cir", "t\nV1 a 0 1\nR1 a 0 1\n.control\n"
-                                                        ".include nowhere.inc\n.endc\n.end\n.include gone.inc\n"))
+                                                        ".include nowhere.inc\n.endc\n.end\n"))
     assert list(circuit.elements) == ["v1", "r1"]
+    deck = write(tmp_path / "after.cir", "t\nV1 a 0 1\nR1 a 0 1\n.end\n.include gone.inc\n")
+    fails(deck, "a card after .end", deck, 5)
+
+
+def test_a_chain_of_600_includes_is_read_without_recursion(tmp_path):
+    """Each of 600 files includes the next; the last holds the resistor."""
+    for k in range(600):
+        write(tmp_path / f"f{k}.inc", f".include f{k + 1}.inc\n" if k < 599 else "R1 a 0 1\n")
+    circuit = read_netlist(write(tmp_path / "deck.cir", "t\nV1 a 0 1\n.include f0.inc\n"))
+    assert list(circuit.elements) == ["v1", "r1"]
+    assert circuit.elements["r1"].location.file == str(tmp_path / "f599.inc")
 
 
 # -- errors ---------------------------------------------------------------------------------

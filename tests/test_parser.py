@@ -81,8 +81,14 @@ def test_read_netlist_uses_the_path_as_source_file(tmp_path):
 def test_end_stops_parsing_and_control_cards_are_skipped():
     circuit = parse(".options reltol=1e-6\n.option gmin=1e-12\nR1 a 0 1\n.op\n.print dc v(a)\n"
                     ".save all\n.title another\n.control\nop\nC1 x 0 1\nprint all\n.endc\n"
-                    ".end\nC1 a 0 1p\n.tran 1n 1u\n")
+                    ".end\n* only comments after the end\n\n")
     assert list(circuit.elements) == ["r1"]
+
+
+@pytest.mark.parametrize("after", ["C1 a 0 1p", ".tran 1n 1u", "*@ output a", ".end"])
+def test_a_card_after_end_is_an_error(after):
+    """ngspice reads the cards after .end, SPICE3 stops: a deck with any has no one answer."""
+    fails(f"R1 a 0 1\n.end\n{after}\n", 4, "a card after .end: ngspice reads the cards after .end")
 
 
 # -- parameters ------------------------------------------------------------------------
@@ -257,12 +263,14 @@ def test_duplicate_element_names():
 # -- directives -----------------------------------------------------------------------------
 DIRECTIVES = """*@ input Vx0 VX1 vx0n vx1n gain=2.5 mirror
 *@ output OUT h1
-*@ output gnd
+*@ output Gnd_x
 *@ trainable R* I?
 *@ trainable e1
 *@ bounds gmin=1u gmax=10m
 *@ ideal DMOD vf=0.3
 Vx0 a 0 1
+R1 out h1 1
+R2 h1 gnd_X 1
 .model dmod D (is=1n)
 """
 
@@ -271,7 +279,7 @@ def test_directives():
     circuit = parse(DIRECTIVES)
     assert circuit.inputs == InputSpec(["vx0", "vx1", "vx0n", "vx1n"], 2.5, True)
     assert circuit.inputs.location.line == 2
-    assert circuit.outputs == ["out", "h1", "0"]
+    assert circuit.outputs == ["out", "h1", "gnd_x"]
     assert circuit.trainable == ["r*", "i?", "e1"]
     assert circuit.bounds == Bounds(1e-6, 1e-2)
     model = circuit.models["dmod"]
@@ -302,10 +310,14 @@ DIRECTIVE_ERRORS = [
     ("*@ input v1 gain=x\n", "cannot read gain 'x'"),
     ("*@ input v1 scale=2\n", "unknown option 'scale' \\(options: gain\\)"),
     ("*@ output\n", "needs at least one name"),
+    ("*@ output nope\nR1 a 0 1\n", "'\\*@ output' names unknown node 'nope'"),
+    ("*@ output gnd\nR1 a 0 1\n", "'\\*@ output' names ground \\('0'\\), which is 0 V by definition"),
+    ("*@ output a A\nR1 a 0 1\n", "\\*@ output names node 'a' twice"),
+    ("*@ input v1 V1\n", "\\*@ input names source 'v1' twice"),
     ("*@ bounds 3\n", "gmin=VALUE gmax=VALUE"),
     ("*@ ideal\n", "needs at least one name"),
     ("*@ ideal a b\n", "names one model"),
-    ("*@ ideal nomodel vf=0.2\n", "\\*@ ideal names model 'nomodel', but no .model"),
+    ("*@ ideal nomodel vf=0.2\nR1 a 0 1\n", "\\*@ ideal names model 'nomodel', but no .model"),
 ]
 
 
@@ -319,8 +331,10 @@ def test_bounds_need_a_positive_gmin_below_gmax(card):
     fails(card + "\n", 2, "0 < gmin < gmax", CircuitValidationError)
 
 
-def test_repeated_input_and_ideal_directives():
+def test_repeated_input_output_and_ideal_directives():
     fails("*@ input v1\n*@ input v2\n", 3, "second \\*@ input directive \\(the first is at line 2\\)")
+    fails("*@ output a\n*@ output b a\nR1 a b 1\nR2 b 0 1\n", 3, "\\*@ output names node 'a' twice")
+    fails("R1 a b 1\nR2 b 0 1\n*@ output a\n*@ output nope\n", 5, "unknown node 'nope'")
     fails("*@ ideal d\n*@ ideal d\n.model d D\n", 3, "declared ideal twice")
 
 
@@ -335,3 +349,69 @@ def test_parsing_is_fast():
     elapsed = time.perf_counter() - start
     assert len(circuit.elements) == n + 1
     assert elapsed < 0.4 * 5  # 100,000 elements in under 2 s (scripts/bench_parse.py); 5x margin
+
+
+# -- input sizes that come from the deck ---------------------------------------------------
+def _chain(levels: int, calls: int = 1) -> str:
+    """A deck of `levels` subcircuits, each placing the next `calls` times in series; the
+    last holds one 1k resistor."""
+    lines = ["chain"]
+    for k in range(levels):
+        if k + 1 < levels:
+            nodes = ["a", *(f"m{j}" for j in range(calls - 1)), "b"]
+            body = [f"X{j} {nodes[j]} {nodes[j + 1]} s{k + 1}" for j in range(calls)]
+        else:
+            body = ["R1 a b 1k"]
+        lines += [f".subckt s{k} a b", *body, ".ends"]
+    return "\n".join(lines + ["V1 in 0 1", "X0 in 0 s0"]) + "\n"
+
+
+def test_600_nested_subcircuits_expand_without_recursion():
+    circuit = parse_netlist(_chain(600))
+    (name,) = [n for n in circuit.elements if n != "v1"]
+    assert name == "r." + ".".join(["x0"] + ["x0"] * 599) + ".r1"
+
+
+def test_instances_nest_at_most_max_depth_levels():
+    from circuitnet.netlist.parser import MAX_DEPTH
+
+    assert len(parse_netlist(_chain(MAX_DEPTH)).elements) == 2
+    with pytest.raises(NetlistSyntaxError, match="at most 1,000 levels deep") as info:
+        parse_netlist(_chain(MAX_DEPTH + 1))
+    assert info.value.location.line == 3 * MAX_DEPTH  # X0 of s999, placing s1000
+
+
+def test_a_runaway_expansion_is_counted_and_refused_before_expanding():
+    """22 levels of two calls each would be 2**21 resistors: refused in well under a second,
+    at the top-level X card, with the count."""
+    start = time.perf_counter()
+    with pytest.raises(NetlistSyntaxError, match=r"x0: subcircuit 's0' expands to 2,097,152 elements") as info:
+        parse_netlist(_chain(22, calls=2))
+    assert time.perf_counter() - start < 0.5
+    assert info.value.location.card == "X0 in 0 s0"
+    with pytest.raises(NetlistSyntaxError, match="expands to more than 1,000,000,000,000 elements"):
+        parse_netlist(_chain(200, calls=2))
+    assert len(parse_netlist(_chain(12, calls=2)).elements) == 2**11 + 1
+
+
+@pytest.mark.parametrize("value", ["1" * 10**6 + "!", "1" * 10**6 + "x", "1." + "1" * 10**6 + "e+",
+                                   "1" * 10**6 + "." + "1" * 10**6 + "-", "1e" + "9" * 10**6 + "k",
+                                   "{" + "1" * 10**6 + "!}", "{" + "1" * 10**6 + "e" + "1" * 10**6 + "}"])
+def test_million_character_values_fail_quickly(value):
+    """Number patterns do not backtrack: a 1e6-character value is refused in well under a second."""
+    start = time.perf_counter()
+    with pytest.raises(NetlistSyntaxError, match="t.cir:2:"):
+        parse(f"R1 a 0 {value}\n")
+    assert time.perf_counter() - start < 0.5
+
+
+def test_deep_and_long_parameter_expressions_evaluate():
+    """100,000 terms and 100,000 nested parentheses: evaluated, no RecursionError."""
+    n = 100_000
+    circuit = parse(".param s={" + "+".join(["1"] * n) + "}\n.param p={" + "(" * n + "2" + ")" * n + "}\n"
+                    "R1 a 0 {s}\nR2 a 0 {p}\n")
+    assert (circuit.elements["r1"].value, circuit.elements["r2"].value) == (float(n), 2.0)
+
+
+def test_no_elements_is_reported_before_the_directives_are_checked():
+    fails("*@ output nowhere\n", 1, "no elements")

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from circuitnet import Bounds, CircuitValidationError, Element
+from circuitnet import Bounds, CircuitValidationError, Element, NetlistSyntaxError
 from circuitnet.model.elements import RESISTOR
 from circuitnet.netlist import parse_netlist
 
@@ -49,8 +49,15 @@ def test_input_must_name_voltage_sources(body, match):
     invalid(body, match)
 
 
-def test_output_must_name_a_node():
-    invalid("*@ output zz\nR1 a 0 1\n", "'\\*@ output' names unknown node 'zz'", None)
+@pytest.mark.parametrize("node, match", [("zz", "names unknown node 'zz'"), ("0", "names ground")])
+def test_output_must_name_a_node_other_than_ground(node, match):
+    """The parser names the directive's card; a circuit built in code is checked too."""
+    with pytest.raises(NetlistSyntaxError, match=rf"t\.cir:2: .*'\*@ output' {match}"):
+        parse(f"*@ output {node}\nR1 a 0 1\n")
+    circuit = parse("R1 a 0 1\n")
+    circuit.outputs = [node]
+    with pytest.raises(CircuitValidationError, match=f"'\\*@ output' {match}"):
+        circuit.validate()
 
 
 def test_mirror_needs_an_even_number_of_sources_when_built_in_code():

@@ -141,6 +141,9 @@ def make_conditions(circuit: Circuit, inputs: Inputs = None, *, nudge: Nudge | N
         batch = _batch_size([v.shape[0] for v in overrides.values() if v.ndim == 1], nudge, clamp)
         values = np.repeat(defaults[None, :], batch, axis=0)
         for name, value in overrides.items():
+            if value.ndim > 1:
+                raise DataError(f"the value of {name} has shape {value.shape}: give a number, or "
+                                f"one per example (batch,)")
             values[:, table.column[name]] = value
     else:
         features = _input_values(circuit, finite_real(inputs, "inputs"))

@@ -36,9 +36,10 @@ class CircuitValues:
 
     def __init__(self, conductance: np.ndarray, sources: np.ndarray, *, frozen: bool = False):
         conductance = np.asarray(conductance)
+        _check_conductances(conductance)
         dtype = conductance.dtype if conductance.dtype in (np.float32, np.float64) else np.float64
         self._conductance = np.array(conductance, dtype=dtype)
-        self._sources = np.array(sources, dtype=float)
+        self._sources = finite_real(sources, "source values")
         for array in (self._conductance, self._sources):
             array.flags.writeable = False
         self._serial = next(_SERIALS)
@@ -74,15 +75,15 @@ class CircuitValues:
 
     def set_conductances(self, values: np.ndarray, index: np.ndarray | slice = slice(None)) -> None:
         """Write conductances (siemens, finite and > 0) at `index` of `conductance`."""
-        values = finite_real(values, "conductances")
-        if np.any(values <= 0.0):
-            raise DataError("conductances must be > 0 siemens (a resistor of 0 S or less has no resistance)")
+        values = _check_conductances(values)
+        _check_placement(values, self._conductance, index, "conductances")
         with self.editing() as conductance:
             conductance[index] = values
 
     def set_sources(self, values: np.ndarray, index: np.ndarray | slice = slice(None)) -> None:
         """Write source values (volts or amperes, finite) at `index` of `sources`."""
         values = finite_real(values, "source values")
+        _check_placement(values, self._sources, index, "source values")
         self._check_editable()
         self._sources.flags.writeable = True
         try:
@@ -145,6 +146,27 @@ class CircuitValues:
         if self._frozen:
             raise ValueError("these are the netlist's values, shared by every solve without values=; "
                              "edit a copy of your own: values = compiled.values()")
+
+
+def _check_conductances(values) -> np.ndarray:
+    """`values` as a float64 array, or DataError unless they are finite, real and > 0 siemens."""
+    values = finite_real(values, "conductances")
+    if np.any(values <= 0.0):
+        raise DataError("conductances must be > 0 siemens (a resistor of 0 S or less has no resistance)")
+    return values
+
+
+def _check_placement(values: np.ndarray, target: np.ndarray, index, what: str) -> None:
+    """DataError unless `target[index] = values` writes every value to a place that exists."""
+    try:
+        places = np.empty(target.shape, dtype=bool)[index]
+    except IndexError as error:
+        raise DataError(f"cannot write {what} at {index!r}: {error}") from None
+    try:
+        np.broadcast_to(values, places.shape)
+    except ValueError:
+        raise DataError(f"{values.size} {what} for {places.size} places (at {index!r} of "
+                        f"{target.shape[0]}): give one value, or one per place") from None
 
 
 def finite_real(values, what: str) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Checks that make a circuit solvable, with errors that name the card at fault."""
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ..errors import CircuitValidationError
 from .elements import ELEMENT_KINDS, Element, Term
-from .junction import instance_failure, model_failure
+from .junction import CELSIUS_TO_KELVIN, instance_failure, model_failure, model_value
 from .topology import GROUND, UnionFind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -14,6 +15,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def validate_circuit(circuit: "Circuit") -> None:
     """Raise CircuitValidationError for the first problem found (see Circuit.validate)."""
+    for name in ("temp", "tnom"):
+        failed = temperature_failure(f"the circuit's {name}", getattr(circuit, name))
+        if failed:
+            raise CircuitValidationError(failed)
     for element in circuit.elements.values():
         _check_element(circuit, element)
     _check_references(circuit)
@@ -34,14 +39,48 @@ def _check_element(circuit: "Circuit", element: Element) -> None:
     failed = kind.failure(element)
     if failed:
         raise CircuitValidationError(failed, element.location)
+    if circuit.term_of(element) is Term.EDGE and not math.isfinite(1.0 / element.value):
+        raise CircuitValidationError(f"{element.name}: {kind.value.name} {element.value:g} {kind.value.unit} "
+                                     f"is too small: its conductance overflows float64", element.location)
     if kind.model_type == "d" and not circuit.is_ideal(element):
         model = circuit.models[element.model]
-        failed = model_failure(model.params)
+        tnom = model_value(model.params, "tnom")
+        failed = model_failure(model.params) or (tnom is not None and temperature_failure("model TNOM", tnom))
         if failed:
             raise CircuitValidationError(f".model {model.name}: {failed}", model.location)
-        failed = instance_failure(element.params)
+        failed = instance_failure(element.params) or _junction_failure(circuit, element)
         if failed:
             raise CircuitValidationError(f"{element.name}: {failed}", element.location)
+
+
+def temperature_failure(what: str, celsius: float) -> str | None:
+    """Why `celsius` cannot be `what`, a temperature in degrees Celsius, or None."""
+    if not -CELSIUS_TO_KELVIN < celsius < math.inf:
+        return f"{what} must be above absolute zero (-273.15 degrees Celsius), got {celsius:g}"
+    return None
+
+
+def _junction_failure(circuit: "Circuit", diode: Element) -> str | None:
+    """Why a Shockley diode's DC law at the circuit's temperature is unusable, or None: its
+    instance temperature at or below absolute zero, or a law that cannot be computed, is not
+    finite or has the wrong sign (dtemp taking it below absolute zero, TRS1 making RS negative)."""
+    if "temp" in diode.params and temperature_failure("instance temp", diode.params["temp"]):
+        return temperature_failure("instance temp", diode.params["temp"])
+    try:
+        law = circuit.junction(diode)
+    except (ValueError, ArithmeticError) as error:
+        reason = str(error)
+    else:
+        series_ok = law.series == 0.0 or 0.0 < law.series and math.isfinite(1.0 / law.series)
+        fine = 0.0 < law.saturation < math.inf and 0.0 < law.nvt < math.inf and series_ok
+        reason = None if fine else (f"IS*area*m = {law.saturation:g} A, N*VT = {law.nvt:g} V, "
+                                    f"RS/area = {law.series:g} ohm")
+    if reason is None:
+        return None
+    return (f"its junction law at the circuit's temperature is not usable ({reason}): the "
+            f"temperature (.temp, or the instance's temp=, plus its dtemp=) and the model's TNOM must "
+            f"be above -273.15 degrees Celsius, and IS, RS with TRS1/TRS2 and EG/XTI must keep the "
+            f"law finite and positive")
 
 
 def _check_references(circuit: "Circuit") -> None:
@@ -91,8 +130,15 @@ def _check_directives(circuit: "Circuit") -> None:
     known = set(circuit.nodes)
     for node in circuit.outputs:
         if node not in known:
-            raise CircuitValidationError(f"'*@ output' names unknown node {node!r}")
+            raise CircuitValidationError(output_failure(node))
     circuit.bounds.check()
+
+
+def output_failure(node: str) -> str:
+    """Why `*@ output` cannot name `node`, which is not one of the circuit's nodes."""
+    if node == GROUND:
+        return "'*@ output' names ground ('0'), which is 0 V by definition: name nodes other than ground"
+    return f"'*@ output' names unknown node {node!r}"
 
 
 def _check_source_loops(circuit: "Circuit") -> None:

@@ -18,6 +18,7 @@ from typing import Callable
 from ..errors import Location, NetlistSyntaxError
 from ..model.circuit import Bounds, Circuit, InputSpec
 from ..model.topology import canonical_node
+from ..model.validation import output_failure
 from .lexer import Card, tokens
 
 #: directive -> (option keys it takes, flags it takes)
@@ -47,12 +48,13 @@ class Directives:
     """What the `*@` cards of one netlist say, gathered card by card (`read`), then
     applied to the finished circuit (`apply`).
 
+    outputs: node -> the `*@ output` card that names it, in card order.
     trainable: the patterns of the `*@ trainable` cards, None when there is none (the
     circuit's default then stays). ideal: model name -> its declaration.
     """
 
     inputs: InputSpec | None = None
-    outputs: list[str] = field(default_factory=list)
+    outputs: dict[str, Location] = field(default_factory=dict)
     trainable: list[str] | None = None
     bounds: Bounds = field(default_factory=Bounds)
     ideal: dict[str, IdealDeclaration] = field(default_factory=dict)
@@ -76,13 +78,16 @@ class Directives:
             if self.inputs is not None:
                 raise _fail(f"second *@ input directive (the first is at line "
                             f"{self.inputs.location.line})", card)
+            _refuse_repeats("*@ input", "source", names, card)
             mirror = "mirror" in flags
             if mirror and len(names) % 2:
                 raise _fail(f"*@ input ... mirror needs an even number of sources (n sources, then "
                             f"their n inverted copies), got {len(names)}", card)
             self.inputs = InputSpec(names, options.get("gain", 1.0), mirror, card.location)
         elif verb == "output":
-            self.outputs.extend(canonical_node(n) for n in names)
+            nodes = [canonical_node(n) for n in names]
+            _refuse_repeats("*@ output", "node", [*self.outputs, *nodes], card)
+            self.outputs.update((node, card.location) for node in nodes)
         elif verb == "trainable":
             self.trainable = (self.trainable or []) + names
         elif verb == "bounds":
@@ -102,8 +107,13 @@ class Directives:
     def apply(self, circuit: Circuit) -> None:
         """Set the circuit's metadata and mark its ideal models.
 
-        Raises NetlistSyntaxError when `*@ ideal` names a model the circuit lacks.
+        Raises NetlistSyntaxError when `*@ output` names ground or a node the circuit
+        lacks, or `*@ ideal` a model it lacks.
         """
+        known = set(circuit.nodes)
+        for node, location in self.outputs.items():
+            if node not in known:
+                raise NetlistSyntaxError(output_failure(node), location)
         circuit.inputs = self.inputs
         circuit.outputs = list(self.outputs)
         if self.trainable is not None:
@@ -121,6 +131,15 @@ class Directives:
 
 def _fail(message: str, card: Card) -> NetlistSyntaxError:
     return NetlistSyntaxError(message, card.location)
+
+
+def _refuse_repeats(directive: str, what: str, names: list[str], card: Card) -> None:
+    """Raise when `names` holds a name twice (a source set twice, a node nudged twice)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise _fail(f"{directive} names {what} {name!r} twice", card)
+        seen.add(name)
 
 
 def _split(card: Card, words: list[str], value: ValueReader

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
+from typing import Iterator
 
 from ..errors import NetlistSyntaxError
 from .lexer import Card, lex
@@ -42,40 +44,60 @@ def _arguments(card: Card) -> list[str]:
     return words
 
 
+@dataclass
+class _Open:
+    """A file (or library section) being expanded: its cards, the directory its relative
+    names are found from, the chain of includes that opened it, and whether it is the deck."""
+
+    cards: list[Card]
+    directory: str
+    chain: tuple[tuple[str, str | None], ...]
+    top: bool
+    rest: Iterator[tuple[int, Card]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rest = enumerate(self.cards)
+
+
 class _Resolver:
     """One deck's expansion: lexed files cached by real path, the chain of open includes."""
 
     def __init__(self) -> None:
         self._files: dict[str, list[Card]] = {}
 
-    def expand(self, cards: list[Card], filename: str, chain: tuple[tuple[str, str | None], ...],
-               top: bool) -> list[Card]:
-        directory = os.path.dirname(filename)
+    def expand(self, deck: _Open) -> list[Card]:
+        """The cards of `deck`, included files expanded in place, depth first with an
+        explicit stack (the nesting depth comes from the input)."""
         out: list[Card] = []
+        stack = [deck]
         in_control = False
-        for k, card in enumerate(cards):
-            if card.directive:
+        while stack:
+            source = stack[-1]
+            for k, card in source.rest:
+                if card.directive:
+                    out.append(card)
+                    continue
+                word = card.text.split(None, 1)[0]
+                if in_control:
+                    in_control = word != ".endc"
+                elif word == ".control":
+                    in_control = True
+                elif word in _INCLUDE:
+                    stack.append(self._include(card, source))
+                    break
+                elif word == ".lib":
+                    stack.append(self._library(card, source))
+                    break
+                elif word == ".endl":
+                    raise NetlistSyntaxError(".endl without a .lib section (sections belong in the "
+                                             "library file that .lib FILE SECTION reads)", card.location)
+                elif word == ".end":
+                    if source.top:
+                        return out + source.cards[k:]
+                    continue  # ngspice ignores .end in an included file
                 out.append(card)
-                continue
-            word = card.text.split(None, 1)[0]
-            if in_control:
-                in_control = word != ".endc"
-            elif word == ".control":
-                in_control = True
-            elif word in _INCLUDE:
-                out += self._include(card, directory, chain)
-                continue
-            elif word == ".lib":
-                out += self._library(card, directory, chain)
-                continue
-            elif word == ".endl":
-                raise NetlistSyntaxError(".endl without a .lib section (sections belong in the "
-                                         "library file that .lib FILE SECTION reads)", card.location)
-            elif word == ".end":
-                if top:
-                    return out + cards[k:]
-                continue  # ngspice ignores .end in an included file
-            out.append(card)
+            else:
+                stack.pop()
         return out
 
     def _read(self, card: Card, path: str, what: str) -> tuple[str, list[Card]]:
@@ -104,34 +126,36 @@ class _Resolver:
             raise NetlistSyntaxError(f"include cycle: {' -> '.join(names[chain.index(key):] + [last])}",
                                      card.location)
 
-    def _include(self, card: Card, directory: str, chain) -> list[Card]:
+    def _include(self, card: Card, source: _Open) -> _Open:
+        """The file an `.include` card of `source` names, to expand next."""
         words = _arguments(card)
         keyword = card.text.split(None, 1)[0]
         if len(words) != 1:
             raise NetlistSyntaxError(f"{keyword} needs one file name: {keyword} FILE (quote a "
                                      f"name with blanks)", card.location)
-        path = self._path(words[0], directory)
+        path = self._path(words[0], source.directory)
         real, cards = self._read(card, path, "included file")
         key = (real, None)
-        self._check_cycle(card, key, chain, path)
-        return self.expand(cards, path, chain + (key,), top=False)
+        self._check_cycle(card, key, source.chain, path)
+        return _Open(cards, os.path.dirname(path), source.chain + (key,), top=False)
 
-    def _library(self, card: Card, directory: str, chain) -> list[Card]:
+    def _library(self, card: Card, source: _Open) -> _Open:
+        """The library section a `.lib FILE SECTION` card of `source` names, to expand next."""
         words = _arguments(card)
         if len(words) != 2:
             raise NetlistSyntaxError(".lib needs a file and a section: .lib FILE SECTION (a "
                                      ".lib SECTION ... .endl block belongs in the library file)",
                                      card.location)
-        path, section = self._path(words[0], directory), words[1].lower()
+        path, section = self._path(words[0], source.directory), words[1].lower()
         real, cards = self._read(card, path, "library")
         key = (real, section)
-        self._check_cycle(card, key, chain, path)
+        self._check_cycle(card, key, source.chain, path)
         sections = _sections(cards)
         if section not in sections:
             known = ", ".join(sorted(sections)) or "none"
             raise NetlistSyntaxError(f"library {path} has no section {section!r} (its sections: "
                                      f"{known})", card.location)
-        return self.expand(sections[section], path, chain + (key,), top=False)
+        return _Open(sections[section], os.path.dirname(path), source.chain + (key,), top=False)
 
 
 def _sections(cards: list[Card]) -> dict[str, list[Card]]:
@@ -176,4 +200,4 @@ def expand_includes(cards: list[Card], filename: str) -> list[Card]:
     if not any(card.text.startswith((".inc", ".lib", ".endl")) for card in cards):
         return cards
     chain = ((os.path.realpath(filename), None),) if os.path.isfile(filename) else ()
-    return _Resolver().expand(cards, filename, chain, top=True)
+    return _Resolver().expand(_Open(cards, os.path.dirname(filename), chain, top=True))

@@ -5,7 +5,8 @@ declared in `circuitnet.model.elements` (R, D, V, I, E, C, L, K), `.model NAME D
 `.param` with `{expr}` values, `.subckt` / `.ends` with `X` instances (flattened),
 `.include` / `.inc` / `.lib FILE SECTION` (resolved first, by `includes.py`), `.dc`
 sweeps (stored as `Circuit.dc`), `.temp T` and `.options temp= tnom= gmin=` (Circuit.temp,
-tnom in degrees Celsius, gmin in siemens), `.end`, and the `*@` directives. Cards that
+tnom in degrees Celsius, gmin in siemens), `.end` (a card after it is an error: SPICE3
+stops at `.end`, ngspice reads on), and the `*@` directives. Cards that
 do not change the DC circuit (`.op`, the other `.options`, `.print`, `.save`, `.control`
 blocks) are skipped; everything else is an error that names the file, the line and the card.
 
@@ -35,11 +36,13 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from ..errors import Location, NetlistSyntaxError
 from ..model.circuit import SPICE_OPTION_FIELDS, Circuit, DcSweep
 from ..model.elements import DIODE, ELEMENT_KINDS, DiodeModel, Element, ElementKind
 from ..model.topology import GROUND, canonical_node, is_ground
+from ..model.validation import temperature_failure
 from .directives import Directives
 from .expressions import evaluate
 from .includes import expand_includes
@@ -73,6 +76,14 @@ _UNSUPPORTED = {
     "u": "RC lines (U cards)", "a": "XSPICE code models (A cards)",
 }
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+#: the most elements a deck may expand to, counted before subcircuits are expanded: many
+#: times the largest real networks, and about a minute of parsing.
+MAX_ELEMENTS = 2_000_000
+#: the deepest subcircuit instance nesting (the top level is level 0): every level keeps
+#: its parameter scope, and names grow with the depth.
+MAX_DEPTH = 1000
+#: where element counting stops (counts of nested subcircuits grow exponentially).
+_COUNT_CAP = 10**12 + 1
 
 
 def _supported() -> str:
@@ -90,7 +101,7 @@ def usage(kind: ElementKind) -> str:
     else:
         name = kind.value.name
         optional = kind.value.default is not None
-        what = f"{'an optional' if optional else 'a'} {name}"
+        what = f"an optional {name}" if optional else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
         if kind.dc_keyword:
             tail = f"[[DC] {name}] [AC mag [phase]] [PULSE(...) | SIN(...) | EXP(...) | PWL(...) | ...]"
         else:
@@ -125,7 +136,11 @@ def _reference_word(letters: str) -> str:
 
 @dataclass(eq=False)
 class _Body:
-    """The cards of the top level or of one `.subckt` definition."""
+    """The cards of the top level or of one `.subckt` definition.
+
+    calls: index in `elements` of each X card -> the definition it instantiates (filled
+    by `_Parser._count`, for the bodies the deck instantiates).
+    """
 
     name: str
     parent: "_Body | None" = None
@@ -135,6 +150,7 @@ class _Body:
     elements: list[Card] = field(default_factory=list)
     subckts: dict[str, "_Body"] = field(default_factory=dict)
     card: Card | None = None
+    calls: dict[int, "_Body"] = field(default_factory=dict)
 
     def find(self, name: str) -> "_Body | None":
         """The subcircuit `name` visible from here (own definitions, then enclosing ones)."""
@@ -144,6 +160,31 @@ class _Body:
                 return body.subckts[name]
             body = body.parent
         return None
+
+
+@dataclass
+class _Frame:
+    """One body being instantiated: its parameter scope, its instance path ("" at the top
+    level, else "x1.x2") and pin map (None at the top level), and the cards still to read."""
+
+    body: _Body
+    scope: dict[str, float]
+    path: str
+    pins: dict[str, str] | None
+    cards: Iterator[tuple[int, Card]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cards = enumerate(self.body.elements)
+
+
+def _positional(words: list[str]) -> list[str]:
+    """An X card's nodes and subcircuit name (its words after the first, less parameters)."""
+    return [w for w in words[1:] if "=" not in w and w != "params:"]
+
+
+def _count_text(count: int) -> str:
+    """An element count for a message; _COUNT_CAP, where counting stops, reads "more than"."""
+    return f"more than {_COUNT_CAP - 1:,}" if count >= _COUNT_CAP else f"{count:,}"
 
 
 def _fail(message: str, card: Card) -> NetlistSyntaxError:
@@ -173,7 +214,8 @@ class _Parser:
         if self.dc_card is not None:
             self.circuit.dc = self._dc(self.dc_card)
         self._options()
-        self._instantiate(top, self.scope, "", None, ())
+        self._count(top)
+        self._instantiate(_Frame(top, self.scope, "", None))
         self._finish()
         return self.circuit
 
@@ -181,7 +223,7 @@ class _Parser:
     def _structure(self, cards: list[Card]) -> _Body:
         top = body = _Body("")
         in_control = False
-        for card in cards:
+        for k, card in enumerate(cards):
             text = card.text
             if in_control:
                 in_control = not text.startswith(".endc")
@@ -200,6 +242,9 @@ class _Parser:
                 continue
             word = text.split(None, 1)[0]
             if word == ".end":
+                if k + 1 < len(cards):
+                    raise _fail("a card after .end: ngspice reads the cards after .end, other "
+                                "SPICEs stop there; move it above .end or delete it", cards[k + 1])
                 break
             if word == ".subckt":
                 body = self._subckt(card, body)
@@ -356,62 +401,142 @@ class _Parser:
                 if key in SPICE_OPTION_FIELDS:
                     if not raw:
                         raise _fail(f".options {key} needs a value: {key}=VALUE", card)
-                    setattr(self.circuit, key,
-                            self.value(raw, self.scope, card, f"option {key}"))
+                    setattr(self.circuit, key, self._option(key, raw, card, f"option {key}"))
         if temp_card is not None:
-            self.circuit.temp = self.value(tokens(temp_card.text)[1], self.scope, temp_card, "temperature")
+            self.circuit.temp = self._option("temp", tokens(temp_card.text)[1], temp_card, "temperature")
         if not self.circuit.gmin > 0.0:
             raise NetlistSyntaxError(f".options gmin must be positive (siemens), got {self.circuit.gmin:g}",
                                      next(c for c in reversed(self.option_cards) if "gmin" in c.text).location)
 
+    def _option(self, key: str, raw: str, card: Card, what: str) -> float:
+        """The value of `.options KEY=...` or of `.temp` (key "temp"); temp and tnom, in
+        degrees Celsius, must be above absolute zero."""
+        number = self.value(raw, self.scope, card, what)
+        failed = temperature_failure(what, number) if key in ("temp", "tnom") else None
+        if failed:
+            raise _fail(failed, card)
+        return number
+
     # -- instantiation -------------------------------------------------------------
-    def _instantiate(self, body: _Body, scope: dict[str, float], path: str,
-                     pins: dict[str, str] | None, active: tuple[_Body, ...]) -> None:
-        add = self.circuit.add
-        for card in body.elements:
-            words = tokens(card.text)
-            letter = card.text[0]
-            if letter == "x":
-                self._instance(card, words, body, scope, path, pins, active)
-                continue
-            kind = ELEMENT_KINDS[letter.upper()]
-            _refuse_behavioural(kind, words, card)
-            npins = len(kind.pins) + len(kind.references)
-            required = kind.value is None or kind.value.default is None
-            if len(words) < npins + 1 + required:
+    def _count(self, top: _Body) -> None:
+        """Resolve the X cards of every body the deck instantiates (`_Body.calls`) and count
+        the elements the deck expands to, before expanding anything.
+
+        Raises NetlistSyntaxError for an unknown subcircuit, a wrong pin count, a subcircuit
+        that instantiates itself, instances nested more than MAX_DEPTH levels deep, and a
+        deck that would expand to more than MAX_ELEMENTS elements (naming its largest
+        top-level X card). Iterative: the nesting depth comes from the input.
+        """
+        sizes: dict[_Body, int] = {}
+        counts = {top: 0}
+        stack = [(top, enumerate(top.elements))]
+        while stack:
+            body, cards = stack[-1]
+            for index, card in cards:
+                if card.text[0] != "x":
+                    counts[body] += 1
+                    continue
+                definition = body.calls[index] = self._definition(card, body)
+                if definition in counts:
+                    raise _fail(f"subcircuit {definition.name!r} instantiates itself", card)
+                if definition in sizes:
+                    counts[body] = min(counts[body] + sizes[definition], _COUNT_CAP)
+                    continue
+                if len(stack) > MAX_DEPTH:
+                    raise _fail(f"subcircuit {definition.name!r} would be instance level "
+                                f"{len(stack)}: circuitnet nests subcircuit instances at most "
+                                f"{MAX_DEPTH:,} levels deep (a guard against runaway nesting)", card)
+                counts[definition] = 0
+                stack.append((definition, enumerate(definition.elements)))
+                break
+            else:
+                stack.pop()
+                sizes[body] = counts.pop(body)
+                if stack:
+                    parent = stack[-1][0]
+                    counts[parent] = min(counts[parent] + sizes[body], _COUNT_CAP)
+        if sizes[top] > MAX_ELEMENTS and top.calls:
+            index, definition = max(top.calls.items(), key=lambda call: sizes[call[1]])
+            card = top.elements[index]
+            raise _fail(f"{tokens(card.text)[0]}: subcircuit {definition.name!r} expands to "
+                        f"{_count_text(sizes[definition])} elements, the deck to "
+                        f"{_count_text(sizes[top])}: more than the {MAX_ELEMENTS:,} elements "
+                        f"circuitnet expands (a guard against subcircuits that call each other "
+                        f"into runaway sizes)", card)
+
+    def _definition(self, card: Card, body: _Body) -> _Body:
+        """The subcircuit an X card in `body` instantiates, its pin count checked."""
+        positional = _positional(tokens(card.text))
+        if not positional:
+            raise _fail("X card needs nodes and a subcircuit name: "
+                        "Xname n1 n2 ... SUBCKT [name=value ...]", card)
+        definition = body.find(positional[-1])
+        if definition is None:
+            raise _fail(f"unknown subcircuit {positional[-1]!r}", card)
+        if len(positional) - 1 != len(definition.pins):
+            raise _fail(f"subcircuit {definition.name!r} has {len(definition.pins)} pins "
+                        f"({' '.join(definition.pins)}), the X card gives {len(positional) - 1} "
+                        f"nodes", card)
+        return definition
+
+    def _instantiate(self, top: _Frame) -> None:
+        """Add the elements of `top` and of every instance in it, in card order (depth first,
+        with an explicit stack: the nesting depth comes from the input)."""
+        stack = [top]
+        while stack:
+            frame = stack[-1]
+            for index, card in frame.cards:
+                definition = frame.body.calls.get(index)
+                if definition is not None:
+                    stack.append(self._instance(card, frame, definition))
+                    break
+                self._element(card, frame)
+            else:
+                stack.pop()
+
+    def _element(self, card: Card, frame: _Frame) -> None:
+        """Add the element of one card (not an X card) of `frame`'s body."""
+        words = tokens(card.text)
+        letter = card.text[0]
+        scope, path, pins = frame.scope, frame.path, frame.pins
+        kind = ELEMENT_KINDS[letter.upper()]
+        _refuse_behavioural(kind, words, card)
+        npins = len(kind.pins) + len(kind.references)
+        required = kind.value is None or kind.value.default is None
+        if len(words) < npins + 1 + required:
+            raise _fail(usage(kind), card)
+        pin_words = words[1:len(kind.pins) + 1]
+        if pins is None:
+            name = words[0]
+            nodes = tuple([canonical_node(n) for n in pin_words])
+        else:
+            name = f"{letter}.{path}.{words[0]}"
+            nodes = tuple([self._inner_node(n, path, pins) for n in pin_words])
+        rest = words[npins + 1:]
+        element = Element(name, kind, nodes, None, None, card.location)
+        if kind.references:
+            named = words[len(kind.pins) + 1:npins + 1]
+            element.spec = " ".join(n if pins is None else f"{n[0]}.{path}.{n}" for n in named)
+        if kind.takes_model:
+            element.model = rest[0]
+            element.params = self._instance_params(kind, rest[1:], scope, card, positional=True)
+        elif kind.dc_keyword:
+            try:
+                reading = read_source(rest, lambda raw, what: self.value(raw, scope, card, what))
+            except SourceSpecError as error:
+                raise _fail(f"{error}; {usage(kind)}", card) from None
+            element.value, element.spec = reading.dc, reading.spec
+        else:
+            if len(rest) > 1 and kind.instance_params:
+                element.params = self._instance_params(kind, rest[1:], scope, card)
+            elif len(rest) > 1 or (required and not rest):
                 raise _fail(usage(kind), card)
-            pin_words = words[1:len(kind.pins) + 1]
-            if pins is None:
-                name = words[0]
-                nodes = tuple([canonical_node(n) for n in pin_words])
-            else:
-                name = f"{letter}.{path}.{words[0]}"
-                nodes = tuple([self._inner_node(n, path, pins) for n in pin_words])
-            rest = words[npins + 1:]
-            element = Element(name, kind, nodes, None, None, card.location)
-            if kind.references:
-                named = words[len(kind.pins) + 1:npins + 1]
-                element.spec = " ".join(n if pins is None else f"{n[0]}.{path}.{n}" for n in named)
-            if kind.takes_model:
-                element.model = rest[0]
-                element.params = self._instance_params(kind, rest[1:], scope, card, positional=True)
-            elif kind.dc_keyword:
-                try:
-                    reading = read_source(rest, lambda raw, what: self.value(raw, scope, card, what))
-                except SourceSpecError as error:
-                    raise _fail(f"{error}; {usage(kind)}", card) from None
-                element.value, element.spec = reading.dc, reading.spec
-            else:
-                if len(rest) > 1 and kind.instance_params:
-                    element.params = self._instance_params(kind, rest[1:], scope, card)
-                elif len(rest) > 1 or (required and not rest):
-                    raise _fail(usage(kind), card)
-                element.value = self.value(rest[0], scope, card, kind.value.name) if rest \
-                    else kind.value.default
-            failed = kind.value_failure(element)
-            if failed:
-                raise _fail(failed, card)
-            add(element)
+            element.value = self.value(rest[0], scope, card, kind.value.name) if rest \
+                else kind.value.default
+        failed = kind.value_failure(element)
+        if failed:
+            raise _fail(failed, card)
+        self.circuit.add(element)
 
     def _instance_params(self, kind: ElementKind, words: list[str], scope: dict[str, float],
                          card: Card, positional: bool = False) -> dict[str, float]:
@@ -443,27 +568,16 @@ class _Parser:
             return GROUND
         return f"{path}.{node}"
 
-    def _instance(self, card: Card, words: list[str], body: _Body, scope: dict[str, float],
-                  path: str, pins: dict[str, str] | None, active: tuple[_Body, ...]) -> None:
-        positional = [w for w in words[1:] if "=" not in w and w != "params:"]
-        if not positional:
-            raise _fail("X card needs nodes and a subcircuit name: "
-                        "Xname n1 n2 ... SUBCKT [name=value ...]", card)
-        definition = body.find(positional[-1])
-        if definition is None:
-            raise _fail(f"unknown subcircuit {positional[-1]!r}", card)
-        if definition in active:
-            raise _fail(f"subcircuit {definition.name!r} instantiates itself", card)
-        nodes = positional[:-1]
-        if len(nodes) != len(definition.pins):
-            raise _fail(f"subcircuit {definition.name!r} has {len(definition.pins)} pins "
-                        f"({' '.join(definition.pins)}), the X card gives {len(nodes)} nodes",
-                        card)
-        if pins is None:
+    def _instance(self, card: Card, frame: _Frame, definition: _Body) -> _Frame:
+        """The frame of the instance an X card of `frame` places: `definition`'s cards with
+        its pins bound to the card's nodes and its parameters evaluated."""
+        words = tokens(card.text)
+        nodes = _positional(words)[:-1]
+        if frame.pins is None:
             outer = [canonical_node(n) for n in nodes]
         else:
-            outer = [self._inner_node(n, path, pins) for n in nodes]
-        inner_scope = dict(scope)  # ngspice scopes parameters by instantiation
+            outer = [self._inner_node(n, frame.path, frame.pins) for n in nodes]
+        inner_scope = dict(frame.scope)  # ngspice scopes parameters by instantiation
         declared = {name for name, _ in definition.defaults}
         given = set()
         for word in words[1:]:
@@ -471,18 +585,24 @@ class _Parser:
                 name, _, raw = word.partition("=")
                 if name not in declared:
                     raise _fail(f"subcircuit {definition.name!r} has no parameter {name!r}", card)
-                inner_scope[name] = self.value(raw, scope, card, f"parameter {name}", True)
+                inner_scope[name] = self.value(raw, frame.scope, card, f"parameter {name}", True)
                 given.add(name)
         for name, raw in definition.defaults:
             if name not in given:
                 inner_scope[name] = self.value(raw, inner_scope, definition.card,
                                                f"parameter {name}", True)
         inner_scope = self._evaluate_params(definition.params, inner_scope)
-        self._instantiate(definition, inner_scope, f"{path}.{words[0]}" if path else words[0],
-                          dict(zip(definition.pins, outer)), active + (definition,))
+        path = f"{frame.path}.{words[0]}" if frame.path else words[0]
+        return _Frame(definition, inner_scope, path, dict(zip(definition.pins, outer)))
 
     # -- checks after the whole file -----------------------------------------------
     def _finish(self) -> None:
+        if not self.circuit.elements:
+            only = " (its .control block is ngspice's script, which circuitnet skips)" \
+                if self.had_control else ""
+            file = self.circuit.source_file
+            raise NetlistSyntaxError(f"no elements: {file} has no element cards to solve{only}",
+                                     Location(file, 1, self.circuit.title))
         self.directives.apply(self.circuit)
         sweep = self.circuit.dc
         while sweep is not None:
@@ -524,14 +644,7 @@ def parse_netlist(text: str, filename: str = "<string>") -> Circuit:
     try:
         title, cards = lex(text, filename)
         cards = expand_includes(cards, filename)
-        parser = _Parser(title, filename)
-        circuit = parser.parse(cards)
-        if not circuit.elements:
-            only = " (its .control block is ngspice's script, which circuitnet skips)" \
-                if parser.had_control else ""
-            raise NetlistSyntaxError(f"no elements: {filename} has no element cards to solve{only}",
-                                     Location(filename, 1, title))
-        return circuit
+        return _Parser(title, filename).parse(cards)
     finally:
         if collecting:
             gc.enable()

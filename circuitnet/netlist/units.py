@@ -12,8 +12,11 @@ import re
 _DECADES = {"t": 12, "g": 9, "k": 3, "m": -3, "u": -6, "n": -9, "p": -12, "f": -15}
 _MIL = 25.4e-6
 _DIGITS = frozenset("0123456789")
+_EXPONENT_LIMIT = 10**9
 
-_NUMBER = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(?:e([+-]?\d+))?([a-z]*)", re.IGNORECASE | re.ASCII)
+#: one way only to split the digits (a fraction's digits follow its point), so that a
+#: failed match of a long string backtracks in linear, not quadratic, time.
+_NUMBER = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:e([+-]?\d+))?([a-z]*)", re.IGNORECASE | re.ASCII)
 
 
 def parse_value(text: str) -> float:
@@ -40,7 +43,7 @@ def parse_value(text: str) -> float:
     mantissa, exponent, letters = match.groups()
     if not letters and exponent is None:
         return float(mantissa)
-    shift = int(exponent) if exponent else 0
+    shift = _exponent(exponent) if exponent else 0
     letters = letters.lower()
     if letters.startswith("meg"):
         shift += 6
@@ -49,6 +52,17 @@ def parse_value(text: str) -> float:
     elif letters:
         shift += _DECADES.get(letters[0], 0)
     return float(f"{mantissa}e{shift}")
+
+
+def _exponent(digits: str) -> int:
+    """An exponent's value, clamped to +-_EXPONENT_LIMIT: beyond it every mantissa shorter
+    than a billion digits gives 0 or infinity, and `int` refuses digit strings longer
+    than sys.get_int_max_str_digits()."""
+    sign = -1 if digits[0] == "-" else 1
+    significant = digits.lstrip("+-0")
+    if len(significant) > len(str(_EXPONENT_LIMIT)):
+        return sign * _EXPONENT_LIMIT
+    return sign * min(int(significant or "0"), _EXPONENT_LIMIT)
 
 
 def format_value(x: float) -> str:

@@ -43,6 +43,9 @@ from .solution import Solution
 #: Clarabel settings: as tight as it reliably reaches, so ideal-diode circuits match to ~1e-10 V.
 CLARABEL_SETTINGS = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12,
                      "tol_ktratio": 1e-10, "max_iter": 400}
+#: beyond this size of its data (volts; amperes over the largest conductance) Clarabel's
+#: failures are put down to the scale in the error message.
+_LARGEST_ACCURATE = 1e12
 #: block Gauss-Seidel passes allowed for VCVS outputs before giving up.
 MAX_VCVS_PASSES = 200
 #: the terms the program models (OPEN: by contributing nothing); any other is refused.
@@ -213,14 +216,23 @@ class EnergyProgram:
                                                                                   np.ndarray, bool]:
         """Clarabel, then Newton polishing: (v, equality multipliers, diode multipliers, inaccurate)."""
         rhs = self._rhs(b, vcvs_values)
+        linear = self._linear_term(b, rhs)
+        if not (np.all(np.isfinite(rhs)) and np.all(np.isfinite(linear))):
+            raise ConvergenceError(
+                f"qp: the program's coefficients overflow float64 on example {b} (source values, or "
+                f"currents over the smallest conductance, near 1e300): use solver 'cd' or 'newton'")
         self.rhs.value = rhs
-        self.linear.value = self._linear_term(b, rhs)
+        self.linear.value = linear
         try:
             with warnings.catch_warnings():  # "solution may be inaccurate": polishing decides
                 warnings.simplefilter("ignore")
                 self.problem.solve(solver=self.cp.CLARABEL, **CLARABEL_SETTINGS)
         except self.cp.error.SolverError as error:
-            raise ConvergenceError(f"qp: Clarabel failed on example {b}: {error}") from None
+            size = max(float(np.max(np.abs(rhs), initial=0.0)), float(np.max(np.abs(linear), initial=0.0)))
+            hint = (f"; the program's data reach {size:.3g} (volts, or amperes over the largest "
+                    f"conductance), beyond what the interior-point method solves: use solver 'cd' "
+                    f"or 'newton'" if size > _LARGEST_ACCURATE else "")
+            raise ConvergenceError(f"qp: Clarabel failed on example {b}: {str(error).rstrip('.')}{hint}") from None
         status = self.problem.status
         if status in ("infeasible", "infeasible_inaccurate") and not self.ideal:
             raise ConvergenceError(
