@@ -66,11 +66,13 @@ def circuits(draw):
     if sources and draw(st.booleans()):
         mirror = len(sources) % 2 == 0 and draw(st.booleans())
         circuit.inputs = InputSpec(sources, draw(finite), mirror)
-    circuit.outputs = draw(st.lists(st.sampled_from(nodes), max_size=3))
+    used = circuit.nodes  # outputs are nodes an element uses, not ground, each once (parser checks)
+    circuit.outputs = draw(st.lists(st.sampled_from(used), max_size=3, unique=True)) if used else []
     if draw(st.booleans()):
         circuit.trainable = draw(st.lists(st.from_regex(r"[a-z*?]{1,4}", fullmatch=True), max_size=3))
     if draw(st.booleans()):  # .options temp= tnom= (degrees Celsius) gmin= (siemens)
-        circuit.temp, circuit.tnom = draw(finite), draw(finite)
+        celsius = st.floats(-273.0, 1e4, allow_nan=False)  # above absolute zero, as the parser requires
+        circuit.temp, circuit.tnom = draw(celsius), draw(celsius)
         circuit.gmin = draw(st.floats(min_value=1e-300, max_value=1.0))
     if draw(st.booleans()):
         gmin = draw(st.floats(min_value=0.0, max_value=1.0, exclude_min=True))
