@@ -85,6 +85,7 @@ class NodalSystem:
         self.size = self.n_nodes + self.n_ties
         self._tie_rhs = self._tie_values()
         self._rows, self._cols, self._data = self._linear_part()
+        self._junction_inflow = cc.incidence()[2][:self.n_nodes]  # (n_nodes, n_junctions) into each node
         self._linear: sp.csr_matrix | None = None
         self._constant: tuple[float, np.ndarray] | None = None  # (shunt, its pattern values)
         self.shunt = 0.0
@@ -186,7 +187,7 @@ class NodalSystem:
         n = self.n_nodes
         rhs = np.empty((self.batch, self.size))
         equivalent = current - slope * vj  # the junction's current at zero volts of the tangent
-        rhs[:, :n] = self.source_scale * self.state.inj[:, :n] + (self.cc.incidence()[2][:n] @ equivalent.T).T
+        rhs[:, :n] = self.source_scale * self.state.inj[:, :n] + (self._junction_inflow @ equivalent.T).T
         rhs[:, n:] = self.source_scale * self._tie_rhs
         return rhs
 
@@ -268,7 +269,7 @@ class NodalSystem:
         linear = self._linear_matrix()[:n] @ x.reshape(self.batch, self.size).T
         v = self.voltages(x)
         current, _ = self._law(v[:, cc.shock_a] - v[:, cc.shock_c])
-        junctions = -cc.incidence()[2][:n] @ current.T
+        junctions = -self._junction_inflow @ current.T
         return (linear + junctions).T - self.state.inj[:, :n]
 
     def residual(self, x: np.ndarray) -> float:

@@ -34,6 +34,14 @@ ORDERING = "MMD_AT_PLUS_A"
 STATIC_THRESHOLD = 1e-3
 
 
+def csc_layout(rows: np.ndarray, cols: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The CSC layout of distinct entries (rows, cols) of an n x n matrix: the order that
+    sorts them by column then row, and the CSC indices and indptr (int64)."""
+    order = np.lexsort((rows, cols))
+    indptr = np.searchsorted(cols[order], np.arange(n + 1))
+    return order, rows[order].astype(np.int64), indptr.astype(np.int64)
+
+
 class PatternLU:
     """Factorisations of block-diagonal matrices (batch blocks of size x size) whose blocks
     share one pattern, given as entry coordinates `rows`, `cols` (n_entries,) of one block
@@ -70,10 +78,8 @@ class PatternLU:
         rows = (position[self._block_rows][None, :] + offsets).ravel()
         cols = (position[self._block_cols][None, :] + offsets).ravel()
         total = self.batch * self.size
-        sorting = np.lexsort((rows, cols))
-        self._data_order = sorting  # slot values (batch * n_slots,) -> CSC data order
-        self._indices = rows[sorting]
-        self._indptr = np.searchsorted(cols[sorting], np.arange(total + 1))
+        # slot values (batch * n_slots,) -> CSC data order
+        self._data_order, self._indices, self._indptr = csc_layout(rows, cols, total)
         self._order = order
         self._matrix = sp.csc_matrix((np.zeros(len(rows)), self._indices, self._indptr), shape=(total, total))
         self._matrix.has_canonical_format = True
@@ -116,9 +122,8 @@ class StaticLU:
         n = matrix.shape[0]
         rows = perm_r[matrix.indices]
         cols = perm_c[np.repeat(np.arange(n), np.diff(matrix.indptr))]
-        self._entry_order = np.lexsort((rows, cols))  # M's data -> (Pr M Pc)'s CSC order
-        self._rows = rows[self._entry_order].astype(np.int64)
-        self._indptr = np.searchsorted(cols[self._entry_order], np.arange(n + 1)).astype(np.int64)
+        # M's data -> (Pr M Pc)'s CSC order
+        self._entry_order, self._rows, self._indptr = csc_layout(rows, cols, n)
         self._work = np.zeros(n)
 
     @classmethod
