@@ -51,6 +51,22 @@ def test_a_wrong_answer_fails_with_a_clear_table(monkeypatch, capsys):
     assert "FAILED: cd vs qp differ by more than the tolerance" in out
 
 
+def test_a_solver_that_finds_no_answer_fails_the_check_and_the_others_are_compared(monkeypatch, capsys):
+    from circuitnet.errors import ConvergenceError
+    from circuitnet.solvers import newton
+
+    def no_answer(*args, **kwargs):
+        raise ConvergenceError("newton found no operating point (test)")
+
+    monkeypatch.setattr(newton, "solve_conditions", no_answer)
+    status = main(["check", str(ROOT / "netlists" / "divider.cir"), "--solvers", "cd,newton,qp"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "cd vs qp" in out and "newton vs" not in out
+    assert "FAILED: newton found no operating point: newton found no operating point (test)" in out
+    assert "all solvers agree" not in out
+
+
 def test_unknown_solver_is_a_usage_error(capsys):
     status = main(["check", str(ROOT / "netlists" / "divider.cir"), "--solvers", "cd,magic"])
     assert status == 2

@@ -19,7 +19,7 @@ import itertools
 
 import numpy as np
 
-from ..errors import CircuitValidationError, SolverUnavailableError
+from ..errors import CircuitValidationError, ConvergenceError, SolverUnavailableError
 from ..model.circuit import Circuit
 from ..model.elements import Term
 from ..solvers.solution import Solution
@@ -64,17 +64,19 @@ def run(args: argparse.Namespace) -> int:
     circuit = read_netlist(args.netlist)
     circuit.validate()  # so that a refusal below is the solver's, not the circuit's
     inputs = random_inputs(circuit, args.samples, args.seed)
-    solutions, refusals, missing = {}, {}, {}
+    solutions, refusals, missing, unsolved = {}, {}, {}, {}
     for name in names:
         try:
             solutions[name] = solve(circuit, inputs, solver=name)
+        except ConvergenceError as error:  # models the netlist but finds no answer: a finding, not an abort
+            unsolved[name] = str(error)
         except (CircuitValidationError, SolverUnavailableError) as error:
             if args.solvers is not None:
                 raise
             (missing if isinstance(error, SolverUnavailableError) else refusals)[name] = str(error)
     if len(solutions) < 2:
-        raise CircuitValidationError(f"fewer than two solvers model {args.netlist}: "
-                                     + "; ".join(f"{n}: {why}" for n, why in {**refusals, **missing}.items()))
+        raise CircuitValidationError(f"fewer than two solvers solve {args.netlist}: " + "; ".join(
+            f"{n}: {why}" for n, why in {**refusals, **missing, **unsolved}.items()))
     batch = next(iter(solutions.values())).batch
     what = f"{batch} random input vector(s), seed {args.seed}" if inputs is not None else "the netlist's source values"
     print(f"circuitnet check {args.netlist}: {', '.join(solutions)} on {what}")
@@ -90,9 +92,12 @@ def run(args: argparse.Namespace) -> int:
     open_at_dc = [e.name for e in circuit.with_term(Term.OPEN)]
     if open_at_dc:
         print(f"not compared, no current at DC: {', '.join(open_at_dc)}")
+    for name, why in unsolved.items():
+        print(f"FAILED: {name} found no operating point: {why}")
     failed = [f"{r['pair']}" for r in rows if not r["ok"]]
     if failed:
         print(f"FAILED: {', '.join(failed)} differ by more than the tolerance")
+    if failed or unsolved:
         return 1
     print("all solvers agree")
     return 0
